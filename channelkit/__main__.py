@@ -1,0 +1,3 @@
+from channelkit.cli import main
+
+raise SystemExit(main())

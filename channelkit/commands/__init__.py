@@ -1,0 +1,1 @@
+"""Sub-commands of the `channelkit` CLI, one module each (see ``channelkit.cli``)."""

@@ -1,0 +1,1 @@
+"""Pure metric functions: forecast accuracy (``forecast``) and channel KPIs (``channel``)."""

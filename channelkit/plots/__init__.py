@@ -1,0 +1,54 @@
+"""Shared plot helpers: one channel palette and one look for every notebook.
+
+Engines never plot; notebooks call these so that a channel has the same colour in every chart
+of every report, and every chart carries a title that states the finding and axis units.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import matplotlib.pyplot as plt
+import seaborn as sns
+
+# Colour-blind-safe base palettes; a channel keeps its colour because the mapping depends only
+# on the sorted channel names of its kind, never on which channels a chart happens to show.
+_SALES_COLOURS = sns.color_palette("colorblind", 10)
+_MARKETING_COLOURS = sns.color_palette("Set2", 8) + sns.color_palette("Dark2", 8)
+
+
+def set_style() -> None:
+    """Apply the report look: white grid, readable font sizes, no top/right spines."""
+    sns.set_theme(style="whitegrid", context="notebook", rc={
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.titleweight": "bold",
+        "axes.titlesize": 12,
+        "figure.dpi": 100,
+        "savefig.bbox": "tight",
+    })
+
+
+def channel_palette(channels: Iterable[str], *, kind: str = "sales") -> dict[str, tuple[float, float, float]]:
+    """Map each channel to its colour.
+
+    The colour depends on the channel's rank among the sorted names passed in, so pass every
+    channel of the kind (e.g. ``dataset.channels``) rather than only those in one chart.
+    """
+    base = _SALES_COLOURS if kind == "sales" else _MARKETING_COLOURS
+    names = sorted(set(channels))
+    return {name: base[i % len(base)] for i, name in enumerate(names)}
+
+
+def money_label(currency: str, *, what: str = "Revenue") -> str:
+    """Axis label with the currency unit, e.g. ``Revenue (CNY)``."""
+    return f"{what} ({currency})"
+
+
+def finish(ax: plt.Axes, *, title: str, xlabel: str | None = None, ylabel: str | None = None) -> plt.Axes:
+    """Set a finding-style title and axis labels on ``ax`` and return it."""
+    ax.set_title(title, loc="left")
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    return ax

@@ -1,0 +1,1 @@
+"""Report pipeline: run the notebooks with papermill, render HTML, index and manifest."""
