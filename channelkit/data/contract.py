@@ -216,8 +216,8 @@ SALES = Table(
         Column("date", "date", "Start of the period (the day, or the week's first day).", "2025-06-11"),
         Column("sku", "string", "Merchant SKU code.", "SKU-0001"),
         Column("channel", "string", "Sales channel.", "tmall"),
-        Column("units", "float", "Net units sold (paid minus refunded lines; may be negative on return-heavy "
-               "days).", "12"),
+        Column("units", "float", "Net units sold: paid lines only (a refunded line is a sale and its "
+               "return). A panel you supply may carry net returns as negative values.", "12"),
         Column("revenue", "float", "Net revenue: sum of unit_price x units over paid lines.", "470.4"),
         Column("orders", "int", "Distinct paid orders.", "9", min=0, required=False, default=0),
         Column("price", "float", "Average paid price per unit (revenue / units); empty on days without sales.",
@@ -227,6 +227,10 @@ SALES = Table(
         Column("discount", "float", "1 - price / list_price.", "0.2", required=False, nullable=True),
         Column("promo", "bool", "True when a promotion ran (a discount on the day, or a promotion event).",
                "True", required=False, default=False),
+        Column("returned_units", "float", "Units of refunded lines (sold, then returned); gross units = units + "
+               "returned_units.", "1", min=0.0, required=False, default=0.0),
+        Column("returned_revenue", "float", "Revenue of refunded lines; gross revenue = revenue + "
+               "returned_revenue.", "39.2", min=0.0, required=False, default=0.0),
     ),
 )
 

@@ -1,0 +1,33 @@
+"""`channelkit validate PATH [--mapping FILE]`: every problem of a dataset at once, or its summary.
+
+Exit code 0 with a summary (rows per table, date range, channels, SKUs) when the data meet the
+contract; 1 with the list of problems (file, column, rule, rows, examples) when they do not;
+2 when the folder or the mapping file is wrong.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "check a dataset folder against the data contract: list every problem, or print a summary"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", type=Path, help="dataset folder (one CSV/Parquet/xlsx file per table)")
+    parser.add_argument("--mapping", type=Path, default=None, metavar="FILE",
+                        help="column-mapping YAML (default: columns.yaml in the folder, if present)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from channelkit.data.validation import check_folder, format_problems
+
+    dataset, problems = check_folder(args.path, mapping=args.mapping)
+    if problems:
+        print(format_problems(problems, source=args.path))
+        return 1
+    print(f"{args.path}: the data meet the contract.")
+    print(dataset.summary())
+    if dataset.dropped_columns:
+        for table, columns in dataset.dropped_columns.items():
+            print(f"not loaded (not in the contract) from {table}: {', '.join(columns)}")
+    return 0
