@@ -52,3 +52,28 @@ def finish(ax: plt.Axes, *, title: str, xlabel: str | None = None, ylabel: str |
     if ylabel is not None:
         ax.set_ylabel(ylabel)
     return ax
+
+
+def short_money(value: float, currency: str | None = None) -> str:
+    """A compact amount for titles and labels: ``1.23M CNY``, ``45.6k CNY``, ``980 CNY``."""
+    sign, v = ("-" if value < 0 else ""), abs(float(value))
+    text = f"{v / 1e9:.2f}B" if v >= 1e9 else f"{v / 1e6:.2f}M" if v >= 1e6 else f"{v / 1e3:.1f}k" if v >= 1e3 else f"{v:,.0f}"
+    return f"{sign}{text}" + (f" {currency}" if currency else "")
+
+
+def money_axis(ax: plt.Axes, *, axis: str = "y") -> plt.Axes:
+    """Tick labels as compact amounts (``1.2M``); put the currency in the axis label (``money_label``)."""
+    from matplotlib.ticker import FuncFormatter
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(FuncFormatter(lambda v, _: short_money(v)))
+    return ax
+
+
+def percent_axis(ax: plt.Axes, *, axis: str = "y", decimals: int = 0) -> plt.Axes:
+    """Tick labels as percentages for values stored as shares (0.12 -> 12%)."""
+    from matplotlib.ticker import PercentFormatter
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(PercentFormatter(xmax=1.0, decimals=decimals))
+    return ax

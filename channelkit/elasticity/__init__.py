@@ -1,0 +1,26 @@
+"""Price elasticity and pricing: own- and cross-price elasticities per SKU x channel, pooling,
+double machine learning, optimal prices under business rules and a scenario simulator.
+
+    from channelkit.elasticity import estimate_elasticities, partial_pool, recommend_prices
+    est = estimate_elasticities(panel)                       # PPML, channel(x category) x date effects
+    pooled = partial_pool(est.merge(products[["sku", "category"]], on="sku"))
+
+Modules: ``design`` (panel preparation, identification, calendar controls), ``solver``
+(vectorised fixed-effects fit), ``estimate`` (own-price elasticities), ``pooling`` (empirical
+Bayes), ``dml`` (double machine learning), ``cross`` (cross-price), ``pricing`` (optimal
+prices and rules), ``scenario`` (what-if simulator).
+"""
+from __future__ import annotations
+
+from channelkit.elasticity.cross import cross_channel_elasticities, cross_price_matrix
+from channelkit.elasticity.design import identification, prepare_panel
+from channelkit.elasticity.estimate import estimate_elasticities
+from channelkit.elasticity.pooling import partial_pool
+from channelkit.elasticity.pricing import PriceRules, optimal_price, recommend_prices
+from channelkit.elasticity.scenario import baseline_from_panel, simulate_scenario
+
+__all__ = [
+    "estimate_elasticities", "partial_pool", "cross_channel_elasticities", "cross_price_matrix",
+    "identification", "prepare_panel", "PriceRules", "optimal_price", "recommend_prices",
+    "baseline_from_panel", "simulate_scenario",
+]
