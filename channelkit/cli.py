@@ -1,8 +1,9 @@
 """The `channelkit` command line: one sub-command per module in ``channelkit.commands``.
 
-Each command module defines ``HELP`` (one line), ``add_arguments(parser)`` and
-``run(args) -> int``. Commands are imported only when used, so `channelkit validate` does not
-pay for importing Prophet. A :class:`~channelkit.errors.ChannelkitError` becomes a plain message
+Each command module defines ``HELP`` (its description), ``add_arguments(parser)`` and
+``run(args) -> int``. Only the command being run is imported, so `channelkit validate` does not
+pay for importing Prophet, papermill or dask; the listing in `channelkit --help` comes from the
+short summaries below. A :class:`~channelkit.errors.ChannelkitError` becomes a plain message
 on stderr and its exit code; anything else is a bug and keeps its traceback.
 """
 from __future__ import annotations
@@ -16,25 +17,34 @@ from collections.abc import Sequence
 from channelkit import __version__
 from channelkit.errors import ChannelkitError
 
-# The order in which `channelkit --help` lists them.
-COMMANDS = (
-    "sample",
-    "validate",
-    "report",
-    "forecast",
-    "attribution",
-    "elasticity",
-    "promotions",
-    "experiment",
-    "customers",
-)
+# The order in which `channelkit --help` lists them, with a short summary each.
+COMMANDS = {
+    "sample": "generate the sample retailer with its ground truth",
+    "validate": "check a dataset folder against the data contract",
+    "report": "run every notebook and write the HTML report",
+    "forecast": "forecast units per SKU x channel, with intervals",
+    "attribution": "attribute conversions to marketing channels",
+    "elasticity": "price elasticity per SKU x channel",
+    "promotions": "incremental effect and ROI of promotions and festivals",
+    "experiment": "evaluate a two-variant A/B test",
+    "customers": "customer lifetime value and RFM segments",
+}
 
 
 def _available_commands() -> list[str]:
     return [name for name in COMMANDS if importlib.util.find_spec(f"channelkit.commands.{name}") is not None]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _chosen_command(argv: Sequence[str]) -> str | None:
+    """The first argument that names a command (the one to import), if any."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The CLI parser; only the command named in ``argv`` gets its full arguments (and import)."""
     parser = argparse.ArgumentParser(
         prog="channelkit",
         description="Research and forecasting workbench for multi-channel sellers.",
@@ -42,16 +52,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"channelkit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    chosen = _chosen_command(argv)
     for name in _available_commands():
+        if name != chosen:
+            sub.add_parser(name, help=COMMANDS[name])
+            continue
         module = importlib.import_module(f"channelkit.commands.{name}")
-        cmd = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        cmd = sub.add_parser(name, help=COMMANDS[name], description=module.HELP)
         module.add_arguments(cmd)
         cmd.set_defaults(_run=module.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         return int(args._run(args) or 0)
