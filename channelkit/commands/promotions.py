@@ -1,0 +1,88 @@
+"""`channelkit promotions`: did each promotion and festival pay?
+
+Reads a contract dataset (``--data DIR``), evaluates every promotion and festival of its
+``events`` table against a counterfactual (difference-in-differences against the unpromoted
+channels for channel promotions, a pre-period forecast for festivals; see
+:mod:`channelkit.promotions.estimate`) and writes one row per event and channel to ``--out``
+(CSV, Parquet or JSON records by the file's suffix). ``--spend FILE`` (CSV with ``event, spend``
+and optionally ``channel``) adds promotion costs to the ROI.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from channelkit.errors import ConfigError
+
+HELP = "incremental units, revenue, margin, dip and ROI of every promotion and festival"
+_SUFFIXES = (".csv", ".parquet", ".pq", ".json")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", metavar="DIR", required=True, help="a contract dataset folder (orders, events, ...)")
+    parser.add_argument("--out", metavar="FILE", required=True, help="result table: .csv, .parquet or .json")
+    parser.add_argument("--kinds", default="promotion,festival",
+                        help="event kinds to evaluate, comma-separated (default promotion,festival)")
+    parser.add_argument("--pre-days", type=int, default=56,
+                        help="clean days before each event that the counterfactual learns from (default 56)")
+    parser.add_argument("--post-days", type=int, default=7,
+                        help="days after each event searched for the pull-forward dip (default 7)")
+    parser.add_argument("--level", type=float, default=95, help="interval level in percent (default 95)")
+    parser.add_argument("--demand", choices=("gross", "net"), default="gross",
+                        help="gross: paid and refunded lines count as demand (default); net: paid lines only")
+    parser.add_argument("--spend", metavar="FILE", default=None,
+                        help="CSV of promotion costs (event, spend[, channel]) counted in ROI")
+    parser.add_argument("--start", default=None, help="first day of sales to use (default: all)")
+    parser.add_argument("--end", default=None, help="last day of sales to use (default: all)")
+
+
+def write_table(frame: pd.DataFrame, out: Path) -> None:
+    """Write by suffix: .csv, .parquet/.pq or .json (records, ISO dates)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        frame.to_csv(out, index=False)
+    elif suffix in (".parquet", ".pq"):
+        frame.to_parquet(out, index=False)
+    else:
+        frame.to_json(out, orient="records", date_format="iso", indent=2)
+
+
+def run(args: argparse.Namespace) -> int:
+    from channelkit.data import daily_sales, load_dataset
+    from channelkit.promotions import channel_daily, channel_daily_from_orders, evaluate_promotions
+
+    out = Path(args.out)
+    if out.suffix.lower() not in _SUFFIXES:
+        raise ConfigError(f"--out must end in .csv, .parquet or .json, but got {out.name!r}")
+    if not Path(args.data).is_dir():
+        raise ConfigError(f"--data: no such folder: {args.data}")
+    if args.spend and not Path(args.spend).is_file():
+        raise ConfigError(f"--spend: no such file: {args.spend}")
+    kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
+    if not kinds or set(kinds) - {"promotion", "festival", "holiday"}:
+        raise ConfigError(f"--kinds must list promotion, festival or holiday, but got {args.kinds!r}")
+    dataset = load_dataset(args.data)
+    events = dataset.require("events", analysis="channelkit promotions")
+    options = {"products": dataset.products, "channels": dataset.channels, "demand": args.demand}
+    if dataset.orders is not None:
+        daily = channel_daily_from_orders(dataset.orders, **options)
+    else:
+        daily = channel_daily(daily_sales(dataset), **options)
+    if args.start or args.end:
+        dates = daily["date"]
+        daily = daily[dates.between(pd.Timestamp(args.start or dates.min()), pd.Timestamp(args.end or dates.max()))]
+    spend = pd.read_csv(args.spend) if args.spend else None
+    result = evaluate_promotions(daily, events, marketing=dataset.marketing, spend=spend, kinds=kinds,
+                                 pre_days=args.pre_days, post_days=args.post_days, level=args.level)
+    write_table(result, out)
+    done = result[result["note"] == ""]
+    promos = done[done["kind"] == "promotion"]
+    print(f"{len(result)} event rows ({len(result) - len(done)} not estimable, see `note`) -> {out}")
+    if len(promos):
+        print(f"channel promotions: {len(promos)}, {int(promos['paid'].sum())} paid; incremental units "
+              f"{promos['incremental_units'].sum():,.0f}, net incremental margin "
+              f"{promos['net_incremental_margin'].sum():,.0f}")
+    return 0

@@ -1,0 +1,33 @@
+"""Promotion and festival evaluation: incremental units, revenue and margin against a
+counterfactual, the pull-forward dip, order value, traffic and ROI.
+
+    from channelkit.promotions import evaluate_dataset
+    result = evaluate_dataset(load_dataset("data/sample"))
+
+See :mod:`.estimate` for the two designs (difference-in-differences with unpromoted channels for
+channel promotions, a pre-period forecast for festivals) and :mod:`.evaluate` for the money rules.
+"""
+from __future__ import annotations
+
+from channelkit.promotions.evaluate import RESULT_COLUMNS, evaluate_promotions
+from channelkit.promotions.frames import channel_daily, channel_daily_from_orders, event_windows, marketing_daily
+from channelkit.promotions.model import EffectFit, Estimate, fit_effect
+from channelkit.promotions.summary import summarize_by_channel
+
+__all__ = ["RESULT_COLUMNS", "EffectFit", "Estimate", "channel_daily", "channel_daily_from_orders", "evaluate_dataset",
+           "evaluate_promotions", "event_windows", "fit_effect", "marketing_daily", "summarize_by_channel"]
+
+
+def evaluate_dataset(dataset, **options):
+    """:func:`evaluate_promotions` on a loaded :class:`~channelkit.data.Dataset`: builds the channel x
+    day panel from its orders (gross demand, costs and commissions; or from its supplied ``sales``
+    panel when it has no orders) and uses its events and marketing tables. ``options`` pass through
+    (``pre_days``, ``post_days``, ``level``, ``spend``, ...)."""
+    from channelkit.data import daily_sales
+
+    events = dataset.require("events", analysis="promotion evaluation")
+    if dataset.orders is not None:
+        daily = channel_daily_from_orders(dataset.orders, products=dataset.products, channels=dataset.channels)
+    else:
+        daily = channel_daily(daily_sales(dataset), products=dataset.products, channels=dataset.channels)
+    return evaluate_promotions(daily, events, marketing=dataset.marketing, **options)

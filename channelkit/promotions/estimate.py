@@ -1,0 +1,136 @@
+"""Counterfactuals per event: difference-in-differences for channel promotions, a pre-period
+forecast for events that hit every channel at once.
+
+Why two designs
+- A promotion on one channel leaves the same SKUs on the other channels unpromoted: they share the
+  day's demand shocks (season, festivals, weather, marketing pushes), so they are the control
+  group. :func:`promotion_effect` fits a Poisson two-way fixed-effects model on the channel x day
+  panel from the ``pre_days``-th clean day before the start to ``post_days`` after the end: a
+  fixed effect per day, per control
+  channel its own weekly shape and linear trend, and saturated indicators for the promoted channel's
+  event and post-event days. Its counterfactual is multiplicative parallel trends: without the
+  promotion the promoted channel would have moved like the controls, relative to its own pre-period
+  level, weekly shape and trend.
+- A festival (or an all-channel promotion) hits every channel at once: no channel is a clean
+  control. :func:`pre_period_effect` fits, per channel, day-of-week effects and a linear trend on
+  the last ``pre_days`` event-free days before the event and forecasts the event and post
+  days, as CausalImpact does without covariates. This is weaker (it assumes the local trend
+  continues) and the intervals widen with the horizon accordingly.
+In both, days of *other* events (their event days and ``post_days`` after them) are left out of the
+comparison, per channel for channel events and for every channel for all-channel events, and the
+comparison period reaches back (at most a year) until it holds ``pre_days`` clean days.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from channelkit.errors import InputError
+from channelkit.promotions.model import EffectFit, did_design, fit_effect, pre_period_design
+
+
+def excluded_days(windows: pd.DataFrame, current: int, *, post_days: int, dates: pd.DatetimeIndex,
+                  channels: list[str]) -> pd.DataFrame:
+    """Boolean frame (date x channel): True where another event (or its post window) makes the day
+    unfit for the comparison of window ``current``. All-channel events that overlap the current
+    event's own window are kept: every channel shares them, and the day effects absorb them.
+    Holidays get no post window."""
+    mask = np.zeros((len(dates), len(channels)), dtype=bool)
+    col = {ch: i for i, ch in enumerate(channels)}
+    tails = np.where(windows["kind"].to_numpy() == "holiday", 0, post_days)
+    lo = dates.searchsorted(windows["start"].to_numpy())
+    hi = dates.searchsorted((windows["end"] + pd.to_timedelta(tails, unit="D")).to_numpy(), side="right")
+    me = windows.index.get_loc(current)
+    own = np.zeros(len(dates), dtype=bool)
+    own[dates.searchsorted(windows["start"].iloc[me]):
+        dates.searchsorted(windows["end"].iloc[me] + pd.Timedelta(days=post_days), side="right")] = True
+    for i, channel in enumerate(windows["channel"].to_numpy()):
+        if i == me:
+            continue
+        if channel is None or pd.isna(channel):
+            mask[lo[i]:hi[i]] |= ~own[lo[i]:hi[i], None]
+        elif channel in col:
+            mask[lo[i]:hi[i], col[channel]] = True
+    return pd.DataFrame(mask, index=dates, columns=channels)
+
+
+def _pre_start(clean_days: pd.Series, start: pd.Timestamp, pre_days: int) -> pd.Timestamp:
+    """First day of the comparison period: the earliest of the last ``pre_days`` clean days before
+    ``start`` (looking back at most a year, so the window reaches past other events' days)."""
+    before = clean_days[(clean_days.index < start) & (clean_days.index >= start - pd.Timedelta(days=365))]
+    days = before.index[before.to_numpy(dtype=bool)]
+    return days[-pre_days:].min() if len(days) else start
+
+
+def _window_rows(daily: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, *, lo: pd.Timestamp,
+                 post_days: int) -> pd.DataFrame:
+    hi = end + pd.Timedelta(days=post_days)
+    rows = daily[(daily["date"] >= lo) & (daily["date"] <= hi)].copy()
+    rows["phase"] = np.select([rows["date"] < start, rows["date"] <= end], ["pre", "event"], "post")
+    return rows
+
+
+def _day_index(rows: pd.DataFrame, treated: np.ndarray, phase: str, start: pd.Timestamp) -> np.ndarray:
+    """0-based day number within ``phase`` for treated rows of that phase, else -1."""
+    mask = treated & (rows["phase"].to_numpy() == phase)
+    days = ((rows["date"] - start).dt.days).to_numpy()
+    offset = days[mask].min() if mask.any() else 0
+    return np.where(mask, days - offset, -1)
+
+
+def promotion_effect(daily: pd.DataFrame, window: pd.Series, excluded: pd.DataFrame, *, pre_days: int = 56,
+                     post_days: int = 7, min_pre_days: int = 21) -> tuple[EffectFit, pd.DataFrame, list[str]]:
+    """Difference-in-differences fit for a promotion on ``window["channel"]`` (see module docstring).
+
+    Returns the fit, the treated channel's rows of the window (with ``phase`` and ``clean``) and
+    the control channels used. Raises :class:`InputError` when there is no control channel or fewer
+    than ``min_pre_days`` clean pre-period days.
+    """
+    treated_ch = window["channel"]
+    if treated_ch not in excluded.columns:
+        raise InputError(f"promotion {window['event']!r} is on channel {treated_ch!r}, which has no sales in `daily`")
+    lo = _pre_start(~excluded[treated_ch], window["start"], pre_days)
+    rows = _window_rows(daily, window["start"], window["end"], lo=lo, post_days=post_days)
+    clean = ~excluded.stack().reindex(pd.MultiIndex.from_frame(rows[["date", "channel"]])).fillna(False)
+    rows["clean"] = clean.to_numpy(dtype=bool)
+    rows = rows[rows["clean"]]
+    controls = sorted(set(rows["channel"]) - {treated_ch})
+    treated = (rows["channel"] == treated_ch).to_numpy()
+    if not controls:
+        raise InputError(f"promotion {window['event']!r} on {treated_ch!r} has no unpromoted channel to compare with")
+    _check_pre(rows[treated], window, min_pre_days)
+    # Every event and post day needs a control observation, or its day effect is not identified.
+    uncovered = set(rows.loc[treated & (rows["phase"] != "pre"), "date"]) - set(rows.loc[~treated, "date"])
+    rows = rows[~rows["date"].isin(uncovered)]
+    treated = (rows["channel"] == treated_ch).to_numpy()
+    base = did_design(rows["date"].to_numpy(), rows["channel"].to_numpy(), reference=controls[0],
+                      anchor=np.datetime64(window["start"]))
+    fit = fit_effect(rows["units"].to_numpy(dtype=float), base,
+                     _day_index(rows, treated, "event", window["start"]),
+                     _day_index(rows, treated, "post", window["end"] + pd.Timedelta(days=1)))
+    return fit, rows[treated], controls
+
+
+def pre_period_effect(daily: pd.DataFrame, window: pd.Series, channel: str, excluded: pd.DataFrame, *,
+                      pre_days: int = 56, post_days: int = 7, min_pre_days: int = 21
+                      ) -> tuple[EffectFit, pd.DataFrame]:
+    """Pre-period forecast fit for ``channel`` during an all-channel event (see module docstring)."""
+    lo = _pre_start(~excluded[channel], window["start"], pre_days)
+    rows = _window_rows(daily[daily["channel"] == channel], window["start"], window["end"], lo=lo,
+                        post_days=post_days)
+    keep = ~excluded[channel].reindex(rows["date"]).fillna(False).to_numpy(dtype=bool)
+    rows = rows[keep | (rows["phase"] != "pre").to_numpy()].assign(clean=True)
+    _check_pre(rows, window, min_pre_days)
+    treated = np.ones(len(rows), dtype=bool)
+    base = pre_period_design(rows["date"].to_numpy(), anchor=np.datetime64(window["start"]))
+    fit = fit_effect(rows["units"].to_numpy(dtype=float), base,
+                     _day_index(rows, treated, "event", window["start"]),
+                     _day_index(rows, treated, "post", window["end"] + pd.Timedelta(days=1)))
+    return fit, rows
+
+
+def _check_pre(rows: pd.DataFrame, window: pd.Series, min_pre_days: int) -> None:
+    n_pre = int((rows["phase"] == "pre").sum())
+    if n_pre < min_pre_days:
+        raise InputError(f"event {window['event']!r} starting {window['start']:%Y-%m-%d} has {n_pre} clean "
+                         f"pre-period days, fewer than min_pre_days={min_pre_days}; make pre_days longer")
