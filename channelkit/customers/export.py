@@ -1,0 +1,96 @@
+"""Segment export for CRM and e-mail/SMS tools: a CSV file with pseudonymous ids only.
+
+The file never carries the dataset's ``customer_id``. Each id is replaced by a keyed hash,
+``HMAC-SHA256(key, customer_id)`` (hex, first 20 characters = 80 bits), so:
+
+- the same key gives the same pseudonym in every export (a CRM can follow a customer from one
+  campaign to the next, and the owner of the key can match pseudonyms to its own records);
+- without the key a pseudonym cannot be turned back into an id, nor linked to another export made
+  with a different key (PIPL/GDPR pseudonymisation: the key is the "additional information" that
+  must be kept separately).
+
+Exports are files written to the path the caller names; they are never shown in a report.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from channelkit.customers._validate import require_columns
+from channelkit.errors import ConfigError, InputError
+
+KEY_ENV = "CHANNELKIT_PSEUDONYM_KEY"
+PSEUDONYM_CHARS = 20
+# Columns an export may carry besides the pseudonym: scores and model outputs, nothing personal.
+EXPORT_COLUMNS = ("segment", "rfm", "r", "f", "m", "recency_days", "frequency", "monetary", "orders",
+                  "revenue", "first_channel", "main_channel", "cross_channel", "p_alive",
+                  "expected_purchases", "clv")
+
+
+def pseudonymize(ids: pd.Series, *, key: str) -> pd.Series:
+    """``HMAC-SHA256(key, id)`` as hex, first :data:`PSEUDONYM_CHARS` characters, per id.
+
+    ``key`` must be a non-empty secret string; raises :class:`ConfigError` otherwise.
+    """
+    if not isinstance(key, str) or not key:
+        raise ConfigError(
+            f"a pseudonymisation key is needed: pass key=... or set ${KEY_ENV} (a secret kept apart from exports)"
+        )
+    secret = key.encode("utf-8")
+    unique = pd.Series(ids.astype(str).unique())
+    hashed = {v: hmac.new(secret, v.encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_CHARS] for v in unique}
+    return ids.astype(str).map(hashed).rename("pseudonym")
+
+
+def resolve_key(key: str | None) -> str:
+    """``key`` if given, else the ``$CHANNELKIT_PSEUDONYM_KEY`` environment variable (or error)."""
+    resolved = key if key else os.environ.get(KEY_ENV, "")
+    if not resolved:
+        raise ConfigError(
+            f"a pseudonymisation key is needed: pass key=... (--pseudonym-key) or set ${KEY_ENV}; "
+            "keep it secret and apart from the exported files"
+        )
+    return resolved
+
+
+def export_segments(
+    customers: pd.DataFrame,
+    path: str | Path,
+    *,
+    key: str | None = None,
+    segments: list[str] | tuple[str, ...] | None = None,
+    columns: list[str] | tuple[str, ...] | None = None,
+    customer_col: str = "customer_id",
+) -> Path:
+    """Write ``pseudonym`` plus scoring columns of the chosen segments to a CSV file at ``path``.
+
+    ``customers`` is one row per customer (e.g. :func:`~channelkit.customers.rfm.rfm_table`
+    merged with CLV predictions). ``segments`` keeps only those segments (default: all);
+    ``columns`` picks among :data:`EXPORT_COLUMNS` (default: those present). Any other column,
+    including ``customer_col``, is never written. ``key`` defaults to ``$CHANNELKIT_PSEUDONYM_KEY``.
+    Returns the path written (UTF-8 with BOM, so Excel opens it correctly).
+    """
+    require_columns(customers, [customer_col], name="customers")
+    secret = resolve_key(key)
+    chosen = [c for c in EXPORT_COLUMNS if c in customers.columns] if columns is None else list(columns)
+    not_allowed = [c for c in chosen if c not in EXPORT_COLUMNS]
+    if not_allowed:
+        raise InputError(f"`columns` may only name {list(EXPORT_COLUMNS)}, but got {not_allowed}")
+    require_columns(customers, chosen, name="customers")
+    rows = customers
+    if segments is not None:
+        require_columns(customers, ["segment"], name="customers")
+        unknown = sorted(set(segments) - set(customers["segment"].astype(str)))
+        if unknown:
+            raise InputError(f"`segments` names segment(s) with no customers: {unknown}")
+        rows = customers.loc[customers["segment"].astype(str).isin(segments)]
+    out = pd.concat([pseudonymize(rows[customer_col], key=secret).reset_index(drop=True),
+                     rows[chosen].reset_index(drop=True)], axis=1)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    out.to_csv(target, index=False, encoding="utf-8-sig")
+    return target
