@@ -16,8 +16,8 @@ from scipy.optimize import approx_fprime, minimize
 from scipy.special import betaln, gammaln, hyp2f1
 
 from channelkit.customers.clv import (
-    _bgnbd_gradient,
-    _gamma_gamma_gradient,
+    bgnbd_gradient,
+    gamma_gamma_gradient,
     _require_mean_spend,
     clv_params,
     fit_clv,
@@ -107,10 +107,10 @@ def test_analytic_gradients_match_finite_differences():
     t_x = np.minimum(t_x, T)
     bg = np.array([1.3, 0.2, 3.0, 0.5])
     numeric = approx_fprime(bg, lambda z: bgnbd_loglik(z, x, t_x, T), 1e-7)
-    np.testing.assert_allclose(_bgnbd_gradient(bg, x, t_x, T).sum(axis=0), numeric, rtol=1e-4)
+    np.testing.assert_allclose(bgnbd_gradient(bg, x, t_x, T).sum(axis=0), numeric, rtol=1e-4)
     gg, rep = np.array([1.0, 9.0, 2.0]), x > 0
     numeric = approx_fprime(gg, lambda z: gamma_gamma_loglik(z, x[rep], m[rep]), 1e-7)
-    np.testing.assert_allclose(_gamma_gamma_gradient(gg, x[rep], m[rep]).sum(axis=0), numeric, rtol=1e-4)
+    np.testing.assert_allclose(gamma_gamma_gradient(gg, x[rep], m[rep]).sum(axis=0), numeric, rtol=1e-4)
 
 
 def test_penalized_fit_matches_lifetimes_penalizer_coef():

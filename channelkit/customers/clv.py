@@ -40,9 +40,15 @@ from typing import Any, Callable, Literal
 import numpy as np
 import pandas as pd
 from scipy.optimize import OptimizeResult, minimize
-from scipy.special import digamma, expit, gammaln, hyp2f1
+from scipy.special import expit, hyp2f1
 
 from channelkit.customers._validate import as_timestamp, check_transactions, require_columns
+from channelkit.customers.likelihood import (
+    bgnbd_gradient,
+    gamma_gamma_gradient,
+    bgnbd_log_likelihood,
+    gamma_gamma_log_likelihood,
+)
 from channelkit.errors import InputError
 
 TimeUnit = Literal["D", "W"]
@@ -127,55 +133,6 @@ def _check_summary(summary: pd.DataFrame) -> pd.DataFrame:
     return data
 
 
-def bgnbd_log_likelihood(params, x, t_x, T) -> np.ndarray:
-    """Per-customer BG/NBD log-likelihood (Fader, Hardie & Lee 2005, eq. 6; lifetimes' A1..A4).
-
-    ``ln L = A1 + A2 + ln(exp(A3) + [x > 0] exp(A4))`` with ``A1 = lnΓ(r+x) - lnΓ(r) + r ln α``,
-    ``A2 = ln B(a, b+x) - ln B(a, b)``, ``A3 = -(r+x) ln(α+T)`` and
-    ``A4 = ln a - ln(b+x-1) - (r+x) ln(α+t_x)``, summed stably with ``logaddexp``.
-    """
-    r, alpha, a, b = params
-    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
-    a3 = -(r + x) * np.log(alpha + T)
-    a4 = np.log(a) - np.log(b + np.maximum(x, 1) - 1) - (r + x) * np.log(alpha + t_x)
-    return a1 + a2 + np.logaddexp(a3, np.where(x > 0, a4, -np.inf))
-
-
-def _bgnbd_gradient(params, x, t_x, T) -> np.ndarray:
-    """d ln L / d(r, alpha, a, b) per customer (rows), from the A1..A4 terms above."""
-    r, alpha, a, b = params
-    a3 = -(r + x) * np.log(alpha + T)
-    a4 = np.where(x > 0, np.log(a) - np.log(b + np.maximum(x, 1) - 1) - (r + x) * np.log(alpha + t_x), -np.inf)
-    w4 = np.exp(a4 - np.logaddexp(a3, a4))  # share of the "dropped out after t_x" term
-    w3 = 1 - w4
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w3 * np.log(alpha + T) - w4 * np.log(alpha + t_x)
-    d_alpha = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x))
-    d_a = digamma(a + b) - digamma(a + b + x) + w4 / a
-    d_b = digamma(a + b) + digamma(b + x) - digamma(b) - digamma(a + b + x) - w4 / (b + np.maximum(x, 1) - 1)
-    return np.column_stack([d_r, d_alpha, d_a, d_b])
-
-
-def gamma_gamma_log_likelihood(params, x, m) -> np.ndarray:
-    """Per-customer Gamma-Gamma log-likelihood of the mean spend ``m`` of ``x`` purchases.
-
-    Fader & Hardie (2013), eq. 3 (lifetimes' ``GammaGammaFitter``):
-    ``lnΓ(px+q) - lnΓ(px) - lnΓ(q) + q ln v + (px-1) ln m + px ln x - (px+q) ln(v + x m)``.
-    """
-    p, q, v = params
-    return (gammaln(p * x + q) - gammaln(p * x) - gammaln(q) + q * np.log(v) + (p * x - 1) * np.log(m)
-            + p * x * np.log(x) - (p * x + q) * np.log(v + x * m))
-
-
-def _gamma_gamma_gradient(params, x, m) -> np.ndarray:
-    """d ln L / d(p, q, v) per customer (rows)."""
-    p, q, v = params
-    log_vxm = np.log(v + x * m)
-    d_p = x * (digamma(p * x + q) - digamma(p * x) + np.log(m) + np.log(x) - log_vxm)
-    d_q = digamma(p * x + q) - digamma(q) + np.log(v) - log_vxm
-    return np.column_stack([d_p, d_q, q / v - (p * x + q) / (v + x * m)])
-
-
 def _grouped(columns: dict[str, np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
     """Identical rows once each, with their counts as weights (the likelihood is a weighted sum)."""
     counts = pd.DataFrame(columns).value_counts(sort=False).reset_index(name="weight")
@@ -236,7 +193,7 @@ def _fit_bgnbd(data: pd.DataFrame, penalizer: float) -> tuple[OptimizeResult, di
     x, t_x, T = (data[c].to_numpy(float) for c in ("frequency", "recency", "T"))
     scale = 1.0 / T.max() if T.max() > 0 else 1.0
     cols, weights = _grouped({"x": x, "t_x": t_x * scale, "T": T * scale})
-    result = _maximise(bgnbd_log_likelihood, _bgnbd_gradient, cols, weights, penalizer, np.ones(4))
+    result = _maximise(bgnbd_log_likelihood, bgnbd_gradient, cols, weights, penalizer, np.ones(4))
     params = _checked(result, BGNBD_PARAMS, "BG/NBD", {"alpha": 1 / scale})
     return result, params, float(bgnbd_log_likelihood(tuple(params.values()), x, t_x, T).sum())
 
@@ -247,7 +204,7 @@ def _fit_gamma_gamma(repeaters: pd.DataFrame, penalizer: float) -> tuple[Optimiz
     scale = 1.0 / float(m.mean())
     cols, weights = _grouped({"x": x, "m": m * scale})
     units = np.array([1.0, 1.0, 1 / scale])  # lifetimes penalizes v in money units
-    result = _maximise(gamma_gamma_log_likelihood, _gamma_gamma_gradient, cols, weights, penalizer, units)
+    result = _maximise(gamma_gamma_log_likelihood, gamma_gamma_gradient, cols, weights, penalizer, units)
     params = _require_mean_spend(_checked(result, GAMMA_GAMMA_PARAMS, "Gamma-Gamma", {"v": 1 / scale}))
     return result, params, float(gamma_gamma_log_likelihood(tuple(params.values()), x, m).sum())
 
