@@ -49,3 +49,34 @@ def test_forecast_command_on_the_sample_dataset(sample_dir, tmp_path):
     first = fc[fc["date"] == fc["date"].min()].set_index(["sku", "channel"])["forecast"]
     both = first.to_frame().join(last.clip(lower=0), how="left").fillna(0.0)
     np.testing.assert_allclose(both["forecast"], both["units"], atol=1e-9)
+
+
+def _small_panel(tmp_path):
+    rng = np.random.default_rng(3)
+    dates = pd.date_range("2025-01-06", periods=70)
+    panel = pd.concat([pd.DataFrame({"date": dates, "sku": s, "channel": "tmall", "units": rng.poisson(5, 70)})
+                       for s in ("A", "B")])
+    src = tmp_path / "panel.parquet"
+    panel.to_parquet(src, index=False)
+    return src
+
+
+def test_forecast_command_dask_backend_starts_its_own_cluster(tmp_path, capsys):
+    # A scheduled job with --backend dask and no scheduler anywhere: a temporary local cluster runs the fits
+    # and the numbers equal the local backend's.
+    src = _small_panel(tmp_path)
+    args = ["forecast", "--panel", str(src), "--horizon", "7", "--models", "ets", "croston", "--n-jobs", "1"]
+    assert main([*args, "--out", str(tmp_path / "local.csv")]) == 0
+    assert main([*args, "--backend", "dask", "--out", str(tmp_path / "dask.csv")]) == 0
+    local, remote = pd.read_csv(tmp_path / "local.csv"), pd.read_csv(tmp_path / "dask.csv")
+    assert local["model"].tolist() == remote["model"].tolist()
+    np.testing.assert_allclose(local[["forecast", "lo_80", "hi_95"]], remote[["forecast", "lo_80", "hi_95"]], rtol=1e-5)
+
+
+def test_forecast_command_scheduler_needs_dask_backend(tmp_path, capsys):
+    src = _small_panel(tmp_path)
+    out = tmp_path / "fc.csv"
+    out.write_text("earlier output\n")
+    code = main(["forecast", "--panel", str(src), "--horizon", "7", "--scheduler", "tcp://127.0.0.1:1", "--out", str(out)])
+    assert code == 2 and "--scheduler needs --backend dask" in capsys.readouterr().err
+    assert out.read_text() == "earlier output\n"  # a failed run leaves the earlier file alone

@@ -119,26 +119,41 @@ def _pools(prep: PreparedPanel, pool: str | None) -> pd.Series:
     return pd.Series(prep.ids[pool].to_numpy(), index=prep.ids[UID].to_numpy())
 
 
-def _adjust(data: pd.DataFrame, pools: pd.Series | None, freq: str, *, until: pd.Timestamp | None = None):
-    """Divide out festival multipliers estimated up to ``until`` (no-op when ``pools`` is None)."""
-    if pools is None:
-        return data, None
-    table = F.estimate_multipliers(data, pools, freq=freq, until=until)
-    return data.assign(**{Y: data[Y] / F.multipliers_for(data, pools, table, freq=freq)}), table
+def _multipliers(frame: pd.DataFrame, pools: pd.Series | None, table, freq: str) -> np.ndarray:
+    """Festival multiplier of each row (1 everywhere when festival adjustment is off)."""
+    return np.ones(len(frame)) if pools is None else F.multipliers_for(frame, pools, table, freq=freq)
 
 
 def _readjust(frame: pd.DataFrame, pools: pd.Series | None, table, columns: Sequence[str], freq: str) -> pd.DataFrame:
     """Multiply ``columns`` back by each row's festival multiplier; keep it as ``scale``."""
-    scale = np.ones(len(frame)) if pools is None else F.multipliers_for(frame, pools, table, freq=freq)
+    scale = _multipliers(frame, pools, table, freq)
     cols = [c for c in columns if c in frame.columns]
     frame[cols] = frame[cols].mul(scale, axis=0)
     return frame.assign(scale=scale)
 
 
+def _fit_chunk(reg: pd.DataFrame, *, pools: pd.Series | None, tables: tuple, kw: dict, n_windows: int, step: int,
+               levels: tuple[float, ...]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Backtest, choose, refit and add intervals for the regular series in ``reg``.
+
+    ``tables`` are the festival multipliers estimated up to the first backtest cutoff (for the
+    backtest, so it never sees its test periods) and on all history (for the forecast).
+    """
+    freq, cands = kw["freq"], B.candidate_names(kw["names"])
+    cv_in = reg.assign(**{Y: reg[Y] / _multipliers(reg, pools, tables[0], freq)})
+    cv = _readjust(B.cross_validate(cv_in, n_windows=n_windows, step=step, **kw), pools, tables[0], [*cands, Y], freq)
+    choice = B.select_models(cv, cands)
+    cv_pick = B.pick(cv, choice)
+    fc_in = reg.assign(**{Y: reg[Y] / _multipliers(reg, pools, tables[1], freq)})
+    fc = B.pick(_readjust(B.fit_forecast(fc_in, **kw), pools, tables[1], cands, freq), choice)
+    cv_out = cv.drop(columns="scale").merge(cv_pick[[UID, B.CUTOFF, DS, "model", FORECAST]], on=[UID, B.CUTOFF, DS])
+    return B.conformal_intervals(fc, cv_pick, levels), cv_out.rename(columns={Y: "actual"}), choice
+
+
 def _progress(total: int, enabled: bool):
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc="forecast", disable=not enabled, leave=False)
+    return tqdm(total=total, desc="forecast", unit="series", disable=not enabled, leave=False)
 
 
 def run_forecast(
@@ -159,11 +174,13 @@ def run_forecast(
     input_size: int | None | str = "auto",
     backend: B.Backend = "local",
     n_jobs: int = -1,
+    chunk_size: int = 2000,
     progress: bool = True,
 ) -> ForecastRun:
     """Backtest, choose and forecast every series of ``panel``; see :func:`forecast` for arguments."""
     h = _check_int("horizon", horizon)
     n_windows = _check_int("n_windows", n_windows)
+    chunk_size = _check_int("chunk_size", chunk_size)
     step = h if step is None else _check_int("step", step)
     levels = B.check_levels(levels)
     names = M.resolve_models(models)
@@ -177,33 +194,35 @@ def run_forecast(
     test_size = h + step * (n_windows - 1)
     info = classify(data, min_length=test_size + _min_train(prep.season_length))
     regular = info.loc[info["kind"] == "regular", UID].tolist()
-    bar = _progress(3, progress)
-    parts, cv_out, choice = [], pd.DataFrame(), pd.DataFrame(columns=[UID, "model", "mae"])
+    bar = _progress(len(info), progress)
+    parts, cv_parts, choices = [], [], []
     for kind in ("all_zero", "short_history"):
         uids = info.loc[info["kind"] == kind, UID].tolist()
         if uids:
             parts.append(_simple_forecasts(data, uids, prep, h, levels, kind))
-    bar.update(1)
+            bar.update(len(uids))
     if regular:
-        reg = data[data[UID].isin(regular)]
+        reg_all = data[data[UID].isin(regular)]
         pools = _pools(prep, festival_pool) if festival_adjust and F.is_adjustable(prep.freq) else None
+        first_cutoff = data[DS].max() - test_size * pd.tseries.frequencies.to_offset(prep.freq)
+        tables = (None, None) if pools is None else (
+            F.estimate_multipliers(reg_all, pools, freq=prep.freq, until=first_cutoff),
+            F.estimate_multipliers(reg_all, pools, freq=prep.freq))
         kw = dict(names=names, h=h, freq=prep.freq, season_length=prep.season_length, n_jobs=n_jobs, backend=backend,
                   input_size=_input_size(input_size, prep, names))
-        cands = B.candidate_names(names)
-        first_cutoff = data[DS].max() - test_size * pd.tseries.frequencies.to_offset(prep.freq)
-        reg_cv, table = _adjust(reg, pools, prep.freq, until=first_cutoff)
-        cv = _readjust(B.cross_validate(reg_cv, n_windows=n_windows, step=step, **kw), pools, table, [*cands, Y],
-                       prep.freq)
-        bar.update(1)
-        choice = B.select_models(cv, cands)
-        cv_pick = B.pick(cv, choice)
-        reg_fc, table = _adjust(reg, pools, prep.freq)
-        fc = B.pick(_readjust(B.fit_forecast(reg_fc, **kw), pools, table, cands, prep.freq), choice)
-        parts.append(B.conformal_intervals(fc, cv_pick, levels))
-        cv_out = cv.drop(columns="scale").merge(cv_pick[[UID, B.CUTOFF, DS, "model", FORECAST]], on=[UID, B.CUTOFF, DS])
-        cv_out = cv_out.rename(columns={Y: "actual"})
-    bar.update(bar.total - bar.n)
+        # Series are fitted in chunks: memory stays bounded on large panels and the bar moves; every
+        # step after the festival tables is per series, so chunking does not change any number.
+        for start in range(0, len(regular), chunk_size):
+            chunk = regular[start:start + chunk_size]
+            fc, cv, choice = _fit_chunk(reg_all[reg_all[UID].isin(chunk)], pools=pools, tables=tables, kw=kw,
+                                        n_windows=n_windows, step=step, levels=levels)
+            parts.append(fc)
+            cv_parts.append(cv)
+            choices.append(choice)
+            bar.update(len(chunk))
     bar.close()
+    cv_out = pd.concat(cv_parts, ignore_index=True) if cv_parts else pd.DataFrame()
+    choice = pd.concat(choices, ignore_index=True) if choices else pd.DataFrame(columns=[UID, "model", "mae"])
     return _assemble(prep, parts, cv_out, choice, info, levels)
 
 
@@ -242,14 +261,15 @@ def forecast(
     input_size: int | None | str = "auto",
     backend: B.Backend = "local",
     n_jobs: int = -1,
+    chunk_size: int = 2000,
     progress: bool = True,
 ) -> pd.DataFrame:
     """Forecast every series of a tidy panel ``horizon`` periods past its last date.
 
     ``panel`` has ``date_col``, ``value_col`` and ``id_cols`` (defaults: the sales panel's
     ``date``, ``units``, ``sku``/``channel``). ``freq`` is inferred when ``None``.
-    ``models="auto"`` backtests seasonal naive, ETS, MSTL (weekly + yearly), Croston, TSB,
-    ADIDA and their ensemble with ``n_windows`` rolling origins ``step`` periods apart
+    ``models="auto"`` backtests seasonal naive, ETS, Croston, TSB, ADIDA and their
+    ensemble (:mod:`channelkit.forecast.models` lists every name, e.g. ``mstl``, ``mstl_yearly``, ``theta``) with ``n_windows`` rolling origins ``step`` periods apart
     (default: ``step = horizon``) and keeps the best per series. ``levels`` are the central
     prediction-interval levels in percent. Daily and weekly series are festival-adjusted
     (:mod:`channelkit.forecast.festivals`, multipliers pooled by ``festival_pool``; ``None``
@@ -258,7 +278,8 @@ def forecast(
     enough for weekly-season models; the festival multipliers still use all history) unless
     ``mstl_yearly`` is requested, and all history otherwise; ``None`` always uses all history.
     ``backend="dask"`` runs the fits on the current Dask
-    cluster; ``n_jobs=-1`` uses every core.
+    cluster; ``n_jobs=-1`` uses every core. Regular series are fitted ``chunk_size`` at a time (this
+    bounds memory on large panels and moves the progress bar; results do not depend on it).
 
     Returns one row per series and future date: the id columns, ``date``, ``forecast`` (>= 0),
     ``lo_<L>``/``hi_<L>`` for each level (0 <= lo <= forecast <= hi) and ``model``.
@@ -266,5 +287,6 @@ def forecast(
     return run_forecast(
         panel, horizon=horizon, freq=freq, levels=levels, models=models, date_col=date_col,
         value_col=value_col, id_cols=id_cols, n_windows=n_windows, step=step, returns=returns,
-        festival_adjust=festival_adjust, festival_pool=festival_pool, input_size=input_size, backend=backend, n_jobs=n_jobs, progress=progress,
+        festival_adjust=festival_adjust, festival_pool=festival_pool, input_size=input_size, backend=backend,
+        n_jobs=n_jobs, chunk_size=chunk_size, progress=progress,
     ).forecast

@@ -19,8 +19,14 @@ Names an analyst can pass as ``models=``:
 ``theta``           ``AutoTheta`` with the main season
 =================  ==========================================================================
 
-``"auto"`` (the default) fits all but ``theta`` and ``mstl_yearly`` and adds ``ensemble``: the mean of ``ets``,
-``mstl`` and the intermittent models; each series then keeps whichever candidate backtests best.
+``"auto"`` (the default) fits ``seasonal_naive``, ``ets`` and the three intermittent models and adds
+``ensemble``: the mean of ``ets`` and the intermittent models; each series then keeps whichever
+candidate backtests best. ``mstl`` is left out of ``auto`` on measurement: in the nested backtest of
+the small sample (160 daily series, 3 origins) ``auto`` with it scored MASE 0.815, without it 0.813,
+at twice the CPU time (statsmodels STL plus pandas work inside statsforecast's ``MSTL.forward``,
+~26 ms per series and backtest against ~13 ms for ``ets``); on 300 series of the ``large`` sample it
+was the least accurate adaptive model (MASE 1.06 against ~1.01 for ``ets``/``tsb``). Name it in
+``models=`` to add it.
 """
 from __future__ import annotations
 
@@ -31,7 +37,7 @@ from statsforecast.models import ADIDA, MSTL, TSB, AutoETS, AutoTheta, CrostonOp
 from channelkit.errors import InputError
 
 MODEL_NAMES = ("seasonal_naive", "ets", "mstl", "mstl_yearly", "croston", "tsb", "adida", "theta")
-AUTO_MODELS = ("seasonal_naive", "ets", "mstl", "croston", "tsb", "adida")
+AUTO_MODELS = ("seasonal_naive", "ets", "croston", "tsb", "adida")
 # Members of the combination: the adaptive models, not the naive baseline.
 ENSEMBLE_MEMBERS = ("ets", "mstl", "mstl_yearly", "croston", "tsb", "adida")
 ENSEMBLE = "ensemble"
