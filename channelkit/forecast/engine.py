@@ -18,7 +18,7 @@ Each series goes one of three ways (column ``model`` of the result says which):
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -43,6 +43,9 @@ class ForecastRun:
       ``forecast`` (the chosen candidate) and ``model``; only regular series.
     - ``selection``: id columns, ``model``, ``mae`` (backtest MAE of the choice), ``history``.
     - ``history``: the cleaned, zero-completed history (id columns, date, value column).
+    - ``options``: the modelling options of the run (horizon, freq, levels, models, n_windows, step,
+      returns, festival_adjust, festival_pool, input_size), so a derived run (e.g. the aggregate
+      levels in :mod:`channelkit.forecast.reconcile`) can repeat them exactly.
     """
 
     forecast: pd.DataFrame
@@ -51,6 +54,7 @@ class ForecastRun:
     history: pd.DataFrame
     prepared: PreparedPanel
     levels: tuple[float, ...]
+    options: dict = field(default_factory=dict)
 
 
 def _check_int(name: str, value: object, minimum: int = 1) -> int:
@@ -63,7 +67,8 @@ def _min_train(season_length: int) -> int:
     return 14 if season_length <= 7 else 26 if season_length >= 52 else 2 * season_length
 
 
-def _window(season_length: int) -> int:
+def short_history_window(season_length: int) -> int:
+    """Periods the short-history rule averages: 28 days, 13 weeks, otherwise two seasons."""
     return {7: 28, 52: 13}.get(season_length, 2 * season_length)
 
 
@@ -78,7 +83,7 @@ def _simple_forecasts(data: pd.DataFrame, uids: Sequence[str], prep: PreparedPan
     dates = _future_dates(prep, h)
     rows = []
     tail = data[data[UID].isin(uids)].groupby(UID, observed=True)[Y].apply(
-        lambda s: s.to_numpy()[-_window(prep.season_length):])
+        lambda s: s.to_numpy()[-short_history_window(prep.season_length):])
     for uid in uids:
         y = tail[uid]
         mean = float(y.mean()) if kind == "short_history" else 0.0
@@ -223,11 +228,13 @@ def run_forecast(
     bar.close()
     cv_out = pd.concat(cv_parts, ignore_index=True) if cv_parts else pd.DataFrame()
     choice = pd.concat(choices, ignore_index=True) if choices else pd.DataFrame(columns=[UID, "model", "mae"])
-    return _assemble(prep, parts, cv_out, choice, info, levels)
+    options = dict(horizon=h, freq=prep.freq, levels=levels, models=names, n_windows=n_windows, step=step,
+                   returns=returns, festival_adjust=festival_adjust, festival_pool=festival_pool, input_size=input_size)
+    return _assemble(prep, parts, cv_out, choice, info, levels, options)
 
 
 def _assemble(prep: PreparedPanel, parts: list, cv: pd.DataFrame, choice: pd.DataFrame,
-              info: pd.DataFrame, levels: tuple[float, ...]) -> ForecastRun:
+              info: pd.DataFrame, levels: tuple[float, ...], options: dict) -> ForecastRun:
     cols = [UID, DS, FORECAST, *[f"{s}_{B.level_label(lv)}" for lv in levels for s in ("lo", "hi")], "model"]
     fc = pd.concat([p[cols] for p in parts], ignore_index=True).sort_values([UID, DS])
     sel = info.merge(choice, on=UID, how="left")
@@ -240,6 +247,7 @@ def _assemble(prep: PreparedPanel, parts: list, cv: pd.DataFrame, choice: pd.Dat
         history=prep.with_ids(history),
         prepared=prep,
         levels=levels,
+        options=options,
     )
 
 
