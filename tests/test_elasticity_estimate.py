@@ -188,10 +188,20 @@ def test_sample_intervals_cover_the_truth(sample_estimates: pd.DataFrame) -> Non
 
 
 def test_sample_estimates_recover_the_truth(sample_estimates: pd.DataFrame) -> None:
-    m = sample_estimates
+    """Pooled (the headline) estimates meet the issue's median |error| <= 0.15. The plain per-pair
+    estimates are unbiased and their error is the sampling noise their standard errors announce:
+    with expected units in place of drawn ones the same fit returns the truth to 1e-6 (the model
+    is the generator's, see the test below), and the noise alone gives a median |error| of about
+    0.15-0.16 on this sample (0.145-0.163 over seeds 7-11), so a bound of 0.15 on the plain
+    estimates would test the seed, not the method."""
+    m = sample_estimates.dropna(subset=["elasticity", "se"])
+    err = m["elasticity"] - m["truth"]
     assert (m["elasticity_pooled"] - m["truth"]).abs().median() <= 0.15
-    assert (m["elasticity"] - m["truth"]).abs().median() <= 0.20  # each pair alone: noisier, no bias
-    assert abs((m["elasticity"] - m["truth"]).mean()) < 0.05
+    assert abs(err.mean()) < 0.05
+    assert 0.85 <= (err / m["se"]).std() <= 1.2  # errors as wide as the standard errors say, no wider
+    noise = np.median(np.abs(np.random.default_rng(0).normal(size=(2000, len(m))) * m["se"].to_numpy()), axis=1)
+    assert err.abs().median() <= 1.25 * noise.mean()
+    assert err.abs().median() <= 0.17
 
 
 def test_pooling_beats_no_pooling_on_thin_series(sample_estimates: pd.DataFrame) -> None:
@@ -200,3 +210,49 @@ def test_pooling_beats_no_pooling_on_thin_series(sample_estimates: pd.DataFrame)
     raw = (m.loc[thin, "elasticity"] - m.loc[thin, "truth"]).abs().mean()
     pooled = (m.loc[thin, "elasticity_pooled"] - m.loc[thin, "truth"]).abs().mean()
     assert pooled < 0.8 * raw
+
+
+def test_control_absorbed_by_the_period_effects_is_dropped_with_a_warning() -> None:
+    """A promotion flag that marks whole channel-days has no coefficient next to channel x date effects."""
+    panel, truth = exact_panel()
+    panel["promo"] = ((panel["date"].dt.day % 9 == 0) & (panel["channel"] == "jd")).astype(float)
+    with pytest.warns(UserWarning, match=r"controls \['promo'\] are constant within every stratum x period cell"):
+        result = estimate_elasticities(panel, controls=["promo"])
+    assert result["status"].eq("ok").all()
+    np.testing.assert_allclose(result["elasticity"], [truth[k] for k in zip(result["sku"], result["channel"])],
+                               atol=1e-6)
+
+
+def test_the_model_is_the_sample_generators_demand_model() -> None:
+    """Expected units of the sample generator's demand model (channel weekly profile, category season,
+    festivals, channel-wide promotion discounts with their feature lift and post-promotion dip,
+    series growth, paid price / reference price to the elasticity), fitted with the default model:
+    every elasticity comes back exactly. So no control is missing, and the sample's plain errors
+    are sampling noise (see test_sample_estimates_recover_the_truth)."""
+    from channelkit.data.sample import catalog, demand, effects, prices, promotions
+
+    rng = np.random.default_rng(3)
+    dates = pd.date_range("2024-01-01", "2025-06-30")
+    channels, categories = catalog.sales_channel_names(), list(catalog.CATEGORIES)
+    products = catalog.make_products(rng, 8)
+    eff = effects.draw_calendar_effects(rng, dates, channels, categories)
+    promos = promotions.draw_promotions(rng, dates, channels, eff.festival_days)
+    discount, lift, dip = promotions.promotion_arrays(promos, len(channels), len(dates))
+    factor = np.array([c[5] for c in catalog.SALES_CHANNELS])
+    ref = prices.reference_prices(rng, np.repeat(products["list_price"].to_numpy(), len(channels)),
+                                  np.tile(factor, len(products)))
+    series = demand.draw_series(rng, products, channels, categories, ref)
+    shelf = prices.shelf_cents(ref, prices.log_price_walk(rng, len(series), len(dates)))
+    paid = prices.paid_cents(shelf, np.maximum(discount, eff.festival_discount)[series.chan_idx])
+    lam = demand.expected_units(series, slice(None), dates, paid, eff, lift, dip)
+    n = len(dates)
+    panel = pd.DataFrame({
+        "date": np.tile(dates, len(series)), "sku": np.repeat(products["sku"].to_numpy()[series.sku_idx], n),
+        "channel": np.repeat(np.asarray(channels)[series.chan_idx], n), "units": lam.ravel(),
+        "price": paid.ravel() / 100.0, "category": np.repeat(np.asarray(categories)[series.cat_idx], n)})
+    result = estimate_elasticities(panel)
+    truth = pd.DataFrame({"sku": products["sku"].to_numpy()[series.sku_idx],
+                          "channel": np.asarray(channels)[series.chan_idx], "truth": series.elasticity})
+    m = result.merge(truth, on=["sku", "channel"])
+    assert len(m) == len(series) and m["status"].eq("ok").all()
+    np.testing.assert_allclose(m["elasticity"], m["truth"], atol=1e-6)

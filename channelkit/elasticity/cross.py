@@ -11,8 +11,17 @@ c' take sales from c?" (positive: substitutes, the cheaper channel takes sales; 
 complements). ``eta_{j,k}`` (one per ordered SKU pair, pooled over channels) does the same inside
 a category. Other prices enter as deviations from their series mean; where the other series has
 no known price that day, the deviation is 0. The period effects absorb any channel-wide price
-move, so the cross terms are identified by SKU-specific price changes. Standard errors are
-robust sandwiches (:func:`.solver.gamma_covariance`).
+move, so the cross terms are identified by SKU-specific price changes.
+
+Inference: each cross coefficient is a pooled slope on a persistent regressor (a price path), so
+its sandwich must allow for errors that are autocorrelated over days and shared by the channels
+of a SKU (a SKU going viral, a stock-out): ``cluster="sku"`` (default) sums the scores by SKU
+(Liang-Zeger cluster-robust covariance, fixest's small-sample factors, Student-t intervals with
+``C - 1`` degrees of freedom, :func:`.solver.gamma_covariance`). ``cluster="none"`` gives the
+heteroskedasticity-robust sandwich, which treats every SKU-day as independent and, on data with
+such shocks, flags far more than 10% of truly null pairs at the 90% level. SKU x date effects
+would absorb shared shocks too, but they leave the channel matrix unidentified: adding a
+constant to the own and all cross coefficients on one channel's price is absorbed by them.
 
 Each ordered pair costs one regressor, so the channel matrix keeps the ``max_channels`` busiest
 channels and the category matrix the ``max_skus`` best sellers of each category.
@@ -20,7 +29,7 @@ channels and the category matrix the ``max_skus`` best sellers of each category.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Sequence
+from typing import Literal, Sequence
 
 import numpy as np
 import pandas as pd
@@ -38,24 +47,50 @@ def _demeaned_logp(arrays: PanelArrays) -> np.ndarray:
     return np.nan_to_num(arrays.logp - mean[:, None], nan=0.0)
 
 
+Cluster = Literal["sku", "series", "none"]
+
+
+def cluster_codes(arrays: PanelArrays, cluster: str) -> np.ndarray | None:
+    """Cluster code per series: its SKU, the series itself, or None (heteroskedasticity-robust only)."""
+    if cluster not in ("sku", "series", "none"):
+        raise InputError(f"`cluster` must be 'sku', 'series' or 'none', but got {cluster!r}")
+    if cluster == "none":
+        return None
+    if cluster == "series":
+        return np.arange(arrays.n_series)
+    return pd.factorize(arrays.keys["sku"])[0]
+
+
 def _fit_with(arrays: PanelArrays, controls: np.ndarray, names: list[tuple], level: float,
-              time_by: Sequence[str], min_obs: int) -> pd.DataFrame:
-    """Joint PPML fit with ``controls`` as shared regressors; one row per control with its interval."""
+              time_by: Sequence[str], min_obs: int, cluster: str = "sku") -> pd.DataFrame:
+    """Joint PPML fit with ``controls`` as shared regressors; one row per control with its interval.
+
+    Clustered intervals use Student's t with ``C - 1`` degrees of freedom (``C`` clusters), as
+    fixest and Stata do; the heteroskedasticity-robust ones the normal quantile.
+    """
+    codes = cluster_codes(arrays, cluster)
     arr = replace(arrays, controls=controls, control_names=[str(n) for n in names])
     _, d = fit_arrays(arr, time_by=time_by, min_obs=min_obs)
     cov = gamma_covariance(d["y"], np.nan_to_num(arrays.logp), d["mask"], d["fit"], slope=d["slope"],
                            controls=np.where(d["mask"][None], controls, 0.0), stratum=d["strata"],
-                           family=d["family"])
+                           family=d["family"], cluster=codes)
     est = d["fit"].gamma
     se = np.sqrt(np.clip(np.diag(cov), 0, None))
     n_obs = [(np.abs(controls[j]) > 0).__and__(d["mask"]).sum() for j in range(controls.shape[0])]
-    z = stats.norm.ppf(0.5 + level / 2)
+    if codes is None:
+        dist = stats.norm
+    else:
+        n_clusters = len(np.unique(codes[d["mask"].any(axis=1)]))
+        dist = stats.t(df=max(n_clusters - 1, 1))
+    q = dist.ppf(0.5 + level / 2)
     out = pd.DataFrame(names, columns=["a", "b"])
     out["elasticity"], out["se"] = est, se
-    out["ci_low"], out["ci_high"] = est - z * se, est + z * se
+    out["ci_low"], out["ci_high"] = est - q * se, est + q * se
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["p_value"] = 2 * dist.sf(np.abs(est / se))
     out["n_obs"] = n_obs
     ok = (out["n_obs"] > 0) & np.isfinite(out["se"]) & (out["se"] > 0)
-    out.loc[~ok, ["elasticity", "se", "ci_low", "ci_high"]] = np.nan
+    out.loc[~ok, ["elasticity", "se", "ci_low", "ci_high", "p_value"]] = np.nan
     out["status"] = np.where(ok, "ok", "not_identified")
     return out
 
@@ -67,12 +102,15 @@ def cross_channel_elasticities(
     max_channels: int = 8,
     time_by: Sequence[str] | None = None,
     min_obs: int = 20,
+    cluster: Cluster = "sku",
     arrays: PanelArrays | None = None,
 ) -> pd.DataFrame:
     """Cross-channel elasticity matrix of the same SKU, pooled over SKUs (model in the module docstring).
 
     One row per ordered pair: ``channel`` (whose demand), ``other_channel`` (whose price),
-    ``elasticity``, ``se``, ``ci_low``, ``ci_high``, ``n_obs``, ``status``. Pass prepared
+    ``elasticity``, ``se``, ``ci_low``, ``ci_high``, ``p_value`` (two-sided, against 0), ``n_obs``,
+    ``status``. ``cluster`` (``"sku"``, ``"series"`` or ``"none"``) sets the covariance, see the
+    module docstring. Pass prepared
     ``arrays`` to skip :func:`.design.prepare_panel`. ``time_by`` as in
     :func:`.estimate.estimate_elasticities` (default: channel, plus category when present).
     """
@@ -94,7 +132,7 @@ def cross_channel_elasticities(
             src = row_of.get((keys["sku"].iat[i], b))
             if src is not None:
                 controls[j, i] = lp[src]
-    out = _fit_with(arrays, controls, names, level, time_by, min_obs)
+    out = _fit_with(arrays, controls, names, level, time_by, min_obs, cluster)
     return out.rename(columns={"a": "channel", "b": "other_channel"})
 
 
@@ -118,6 +156,7 @@ def cross_price_matrix(
     level: float = 0.90,
     max_skus: int = 6,
     min_obs: int = 20,
+    cluster: Cluster = "sku",
 ) -> pd.DataFrame:
     """Cross-price elasticities between the ``max_skus`` best sellers of each category, pooled over channels.
 
@@ -127,7 +166,8 @@ def cross_price_matrix(
     unidentified (adding the same constant to every own and cross elasticity of a category is
     absorbed by them), so the panel needs at least two categories: the others anchor the period
     effects. Columns: ``category``, ``sku`` (whose demand), ``other_sku`` (whose price, same
-    channel), ``elasticity``, ``se``, ``ci_low``, ``ci_high``, ``n_obs``, ``status``.
+    channel), ``elasticity``, ``se``, ``ci_low``, ``ci_high``, ``p_value``, ``n_obs``, ``status``;
+    ``cluster`` as in :func:`cross_channel_elasticities`.
     """
     if category_col not in panel.columns:
         raise InputError(f"`panel` lacks the column `{category_col}`; merge it from products on `sku`")
@@ -161,7 +201,8 @@ def cross_price_matrix(
     season, season_names = _season_controls(arrays, category)
     controls = np.concatenate([np.stack(blocks), season])
     out = _fit_with(arrays, controls, [(f"{c}|{a}", b) for c, a, b in names] + season_names, level,
-                    ("channel",), min_obs).iloc[:len(names)]
+                    ("channel",), min_obs, cluster).iloc[:len(names)]
     out[["category", "sku"]] = out["a"].str.split("|", n=1, expand=True).to_numpy()
     out = out.rename(columns={"b": "other_sku"}).reset_index(drop=True)
-    return out[["category", "sku", "other_sku", "elasticity", "se", "ci_low", "ci_high", "n_obs", "status"]]
+    return out[["category", "sku", "other_sku", "elasticity", "se", "ci_low", "ci_high", "p_value", "n_obs",
+                "status"]]

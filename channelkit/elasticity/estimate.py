@@ -22,6 +22,7 @@ Series that fail :func:`.design.identification` are reported with their status a
 """
 from __future__ import annotations
 
+import warnings
 from typing import Literal, Sequence
 
 import numpy as np
@@ -108,8 +109,7 @@ def fit_arrays(
     slope_keys = arrays.keys[list(by)].astype(str)
     slope_codes = pd.MultiIndex.from_frame(slope_keys).factorize()[0]
     slope = np.where(ok, slope_codes, -1)
-    controls = arrays.controls
-    names = list(arrays.control_names)
+    controls, names = _drop_absorbed(arrays.controls, list(arrays.control_names), mask, strata)
     if time_effects == "calendar":
         cal, cal_names = _calendar_array(arrays, drop=("trend",) if trend else ())
         controls = np.concatenate([controls, cal]) if controls.size else cal
@@ -123,6 +123,29 @@ def fit_arrays(
                "mask": mask, "family": family, "strata": strata, "slope": _dense_codes(slope), "y": y,
                "controls": controls, "control_names": names}
     return result, details
+
+
+def _drop_absorbed(controls: np.ndarray, names: list[str], mask: np.ndarray,
+                   strata: np.ndarray | None) -> tuple[np.ndarray, list[str]]:
+    """Drop the controls that do not vary within any stratum x period cell, with a warning.
+
+    The period effects already absorb such a control (e.g. a promotion flag that marks whole
+    channel-days when the strata are channels), so it has no coefficient of its own; keeping it
+    would leave the fit singular (fixest drops such variables the same way).
+    """
+    if strata is None or not len(names):
+        return controls, names
+    keep = []
+    for j in range(controls.shape[0]):
+        z = np.where(mask, controls[j], np.nan)
+        grouped = pd.DataFrame(z).groupby(strata)
+        spread = (grouped.max() - grouped.min()).to_numpy()  # NaN-skipping: only fitted cells count
+        keep.append(bool(np.nan_to_num(spread).max(initial=0.0) > 1e-12))
+    if not all(keep):
+        dropped = [n for n, k in zip(names, keep) if not k]
+        warnings.warn(f"controls {dropped} are constant within every stratum x period cell, so the period "
+                      f"effects absorb them; they are dropped", UserWarning, stacklevel=3)
+    return controls[np.array(keep, dtype=bool)], [n for n, k in zip(names, keep) if k]
 
 
 def _dense_codes(slope: np.ndarray) -> np.ndarray:

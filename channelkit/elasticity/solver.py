@@ -274,13 +274,22 @@ def gamma_covariance(
     controls: np.ndarray,
     stratum: np.ndarray | None = None,
     family: Family = "poisson",
-    n_sweeps: int = 50,
+    cluster: np.ndarray | None = None,
+    n_sweeps: int = 200,
 ) -> np.ndarray:
-    """Robust (sandwich) covariance of the shared coefficients ``gamma``.
+    """Robust (sandwich) covariance of the shared coefficients ``gamma``, optionally clustered.
 
-    ``Var = (Z~'WZ~)^-1 (sum r^2 z~ z~') (Z~'WZ~)^-1 * n / (n - p)`` where ``z~`` are the controls
-    residualised on every other parameter (intercepts, slopes and period effects) by alternating
-    weighted projections, as fixest does, and ``w``/``r`` are the working weights and residuals.
+    ``Var = (Z~'WZ~)^-1 M (Z~'WZ~)^-1`` where ``z~`` are the controls residualised on every other
+    parameter (intercepts, slopes and period effects) by alternating weighted projections, as
+    fixest does, and ``w``/``r`` are the working weights and residuals. Without ``cluster``
+    (heteroskedasticity-robust, errors independent across cells) ``M = sum r^2 z~ z~' * n/(n - p)``.
+    With ``cluster`` (``(G,)`` cluster code per series, e.g. its SKU) the scores are summed within
+    each cluster over all its series and periods, ``M = sum_c S_c S_c' * C/(C - 1) * (n - 1)/(n - p_c)``
+    with ``S_c = sum_{gt in c} r z~``: robust to any autocorrelation over time and any correlation
+    between the series of a cluster (Liang-Zeger; fixest's default small-sample factors, ``p_c``
+    counting the parameters not nested in the clusters, i.e. without the series terms). The
+    alternating projections stop when a sweep moves the control by less than 1e-10 of its scale,
+    or after ``n_sweeps``.
     """
     n_slopes = fit.eps.size
     mask = mask & (slope >= 0)[:, None]
@@ -289,21 +298,32 @@ def gamma_covariance(
     w, r = _weights(np.where(mask, y, 0.0), fit.eta, mask, family)
     P = _stratum_matrix(stratum, y.shape[0])
     ginv = _gram(w, fit.basis)
+    sw = np.asarray(P @ w) if P is not None else None
     zt = []
     for j in range(controls.shape[0]):
         z = np.where(mask, controls[j], 0.0)
+        scale = float(np.max(np.abs(z), initial=0.0)) + 1e-300
         for _ in range(n_sweeps if P is not None else 1):
             z = np.where(mask, _within(z, w, x, slope, n_slopes, fit.basis, ginv), 0.0)
             if P is not None:
-                sw = np.asarray(P @ w)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     m = np.where(sw > 0, np.asarray(P @ (w * z)) / sw, 0.0)
                 z = np.where(mask, z - m[stratum], 0.0)
+                if np.max(np.abs(m), initial=0.0) < 1e-10 * scale:  # the projections have converged
+                    break
         zt.append(z)
     zt = np.stack(zt)
     k = zt.shape[0]
     bread = np.array([[np.sum(w * zt[i] * zt[j]) for j in range(k)] for i in range(k)])
-    meat = np.array([[np.sum(r * r * zt[i] * zt[j]) for j in range(k)] for i in range(k)])
     inv = np.linalg.pinv(bread)
     n_total = int(mask.sum())
-    return inv @ meat @ inv * n_total / max(n_total - fit.n_params, 1)
+    if cluster is None:
+        meat = np.array([[np.sum(r * r * zt[i] * zt[j]) for j in range(k)] for i in range(k)])
+        return inv @ meat @ inv * n_total / max(n_total - fit.n_params, 1)
+    codes = np.unique(np.asarray(cluster), return_inverse=True)[1].ravel()
+    scores = np.stack([np.bincount(codes, (r * zt[j]).sum(axis=1)) for j in range(k)], axis=1)  # (C, K)
+    used = np.bincount(codes, mask.sum(axis=1)) > 0
+    n_clusters = int(used.sum())
+    nested = int((mask.sum(axis=1) > 0).sum()) * fit.basis.shape[0]  # series terms sit inside a cluster
+    adj = n_clusters / max(n_clusters - 1, 1) * (n_total - 1) / max(n_total - (fit.n_params - nested), 1)
+    return inv @ (scores.T @ scores) @ inv * adj
