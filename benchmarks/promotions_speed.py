@@ -6,9 +6,11 @@ dummies switched off), fitted on the same rows.
     .venv/bin/python benchmarks/promotions_speed.py [--data DIR | --scale large] [--seed 7]
 
 Prints, from one run: wall and CPU time and peak memory (ru_maxrss of this process) of each step of
-channelkit's pipeline (load_dataset, channel_daily_from_orders, evaluate_promotions), then for the
-channel promotions the fitting time of channelkit vs the peer, their ratio, and how far apart their
-incremental-unit estimates are (they should agree to rounding: same model, same rows).
+channelkit's pipeline (load_dataset, channel_daily_from_orders, evaluate_promotions for the channel
+promotions and, separately, for the festivals, whose counterfactuals come from the forecasting
+engine: one run per festival over the channel series), then for the channel promotions the
+fitting time of channelkit vs the peer, their ratio, and how far apart their incremental-unit
+estimates are (they should agree to rounding: same model, same rows).
 """
 from __future__ import annotations
 
@@ -17,7 +19,6 @@ import resource
 import tempfile
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -39,16 +40,18 @@ def _timed(label: str, func, *args, **kwargs):
 
 def _peer_incremental(rows: pd.DataFrame, treated_ch: str) -> float:
     """The formula-API version: units ~ day dummies + channel x (dow, trend) + treated-day dummies."""
+    import statsmodels.api as sm
     import statsmodels.formula.api as smf
+    from threadpoolctl import threadpool_limits
 
     frame = rows.assign(dow=rows["date"].dt.dayofweek, t=(rows["date"] - rows["date"].min()).dt.days / 365.25,
                         ev=np.where((rows["channel"] == treated_ch) & (rows["phase"] != "pre"),
                                     rows["phase"] + rows["date"].dt.strftime("%m%d"), "none"))
     formula = "units ~ 0 + C(date) + C(channel) + C(channel):C(dow) + C(channel):t + C(ev, Treatment('none'))"
-    with warnings.catch_warnings():
+    # The same thread budget as channelkit's fits (one BLAS thread): on a shared 2-core machine more
+    # threads only oversubscribe it, and the ratio should compare the methods, not the threading.
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
         warnings.simplefilter("ignore")
-        import statsmodels.api as sm
-
         res = smf.glm(formula, data=frame, family=sm.families.Poisson()).fit(scale="X2")
     event = frame[(frame["ev"] != "none") & (frame["phase"] == "event")]
     return float(event["units"].sum() - res.predict(event.assign(ev="none")).sum())
@@ -75,8 +78,15 @@ def main() -> None:
     print(f"  orders: {len(ds.orders):,} lines, {ds.orders['sku'].nunique():,} SKUs")
     daily = _timed("channel_daily_from_orders", channel_daily_from_orders, ds.orders, products=ds.products,
                    channels=ds.channels)
-    result = _timed("evaluate_promotions", evaluate_promotions, daily, ds.events, marketing=ds.marketing)
-    print(f"  {len(result)} event rows, {int((result['note'] == '').sum())} estimated")
+    promos = _timed("evaluate (promotions)", evaluate_promotions, daily, ds.events, marketing=ds.marketing,
+                    kinds=("promotion",))
+    fests = _timed("evaluate (festivals)", evaluate_promotions, daily, ds.events, marketing=ds.marketing,
+                   kinds=("festival",))
+    for label, result in (("promotions", promos), ("festivals", fests)):
+        print(f"  {label}: {len(result)} event rows, {int((result['note'] == '').sum())} estimated")
+    occurrences = fests[["event", "start"]].drop_duplicates().shape[0]
+    print(f"  festivals: {occurrences} occurrences, each one forecasting-engine run over "
+          f"{daily['channel'].nunique()} channel series")
 
     windows = event_windows(ds.events, kinds=("promotion", "festival", "holiday"))
     dates = pd.date_range(daily["date"].min(), daily["date"].max())

@@ -2,8 +2,8 @@
 
 Reads a contract dataset (``--data DIR``), evaluates every promotion and festival of its
 ``events`` table against a counterfactual (difference-in-differences against the unpromoted
-channels for channel promotions, a pre-period forecast for festivals; see
-:mod:`channelkit.promotions.estimate`) and writes one row per event and channel to ``--out``
+channels for channel promotions, the forecasting engine trained on the days before the event for
+festivals; see :mod:`channelkit.promotions.estimate`) and writes one row per event and channel to ``--out``
 (CSV, Parquet or JSON records by the file's suffix). ``--spend FILE`` (CSV with ``event, spend``
 and optionally ``channel``) adds promotion costs to the ROI.
 """
@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kinds", default="promotion,festival",
                         help="event kinds to evaluate, comma-separated (default promotion,festival)")
     parser.add_argument("--pre-days", type=int, default=56,
-                        help="clean days before each event that the counterfactual learns from (default 56)")
+                        help="clean days before each event: the difference-in-differences comparison period "
+                             "and the normal-price days for money per unit (default 56)")
     parser.add_argument("--post-days", type=int, default=7,
                         help="days after each event searched for the pull-forward dip (default 7)")
     parser.add_argument("--level", type=float, default=95, help="interval level in percent (default 95)")

@@ -1,5 +1,5 @@
-"""Counterfactuals per event: difference-in-differences for channel promotions, a pre-period
-forecast for events that hit every channel at once.
+"""Counterfactuals per event: difference-in-differences for channel promotions, the forecasting
+engine trained on the pre-period for events that hit every channel at once.
 
 Why two designs
 - A promotion on one channel leaves the same SKUs on the other channels unpromoted: they share the
@@ -12,10 +12,12 @@ Why two designs
   promotion the promoted channel would have moved like the controls, relative to its own pre-period
   level, weekly shape and trend.
 - A festival (or an all-channel promotion) hits every channel at once: no channel is a clean
-  control. :func:`pre_period_effect` fits, per channel, day-of-week effects and a linear trend on
-  the last ``pre_days`` event-free days before the event and forecasts the event and post
-  days, as CausalImpact does without covariates. This is weaker (it assumes the local trend
-  continues) and the intervals widen with the horizon accordingly.
+  control. :func:`festival_effects` asks the forecasting engine (:func:`channelkit.forecast.
+  run_forecast`, trained per channel on the days before the event, other events' days imputed,
+  festival adjustment off) for the event and post days; intervals come from the engine's backtest
+  errors of the same window sums (:mod:`channelkit.promotions.baseline`). This assumes the
+  pre-event dynamics would have continued, which is weaker than a control group, and the
+  intervals are correspondingly wider.
 In both, days of *other* events (their event days and ``post_days`` after them) are left out of the
 comparison, per channel for channel events and for every channel for all-channel events, and the
 comparison period reaches back (at most a year) until it holds ``pre_days`` clean days.
@@ -24,9 +26,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from channelkit.errors import InputError
-from channelkit.promotions.model import EffectFit, did_design, fit_effect, pre_period_design
+from channelkit.promotions.baseline import EngineOptions, baseline_effect, engine_baselines, training_panel
+from channelkit.promotions.model import EffectFit, did_design, fit_effect
 
 
 def excluded_days(windows: pd.DataFrame, current: int, *, post_days: int, dates: pd.DatetimeIndex,
@@ -111,22 +115,39 @@ def promotion_effect(daily: pd.DataFrame, window: pd.Series, excluded: pd.DataFr
     return fit, rows[treated], controls
 
 
-def pre_period_effect(daily: pd.DataFrame, window: pd.Series, channel: str, excluded: pd.DataFrame, *,
-                      pre_days: int = 56, post_days: int = 7, min_pre_days: int = 21
-                      ) -> tuple[EffectFit, pd.DataFrame]:
-    """Pre-period forecast fit for ``channel`` during an all-channel event (see module docstring)."""
-    lo = _pre_start(~excluded[channel], window["start"], pre_days)
-    rows = _window_rows(daily[daily["channel"] == channel], window["start"], window["end"], lo=lo,
-                        post_days=post_days)
-    keep = ~excluded[channel].reindex(rows["date"]).fillna(False).to_numpy(dtype=bool)
-    rows = rows[keep | (rows["phase"] != "pre").to_numpy()].assign(clean=True)
-    _check_pre(rows, window, min_pre_days)
-    treated = np.ones(len(rows), dtype=bool)
-    base = pre_period_design(rows["date"].to_numpy(), anchor=np.datetime64(window["start"]))
-    fit = fit_effect(rows["units"].to_numpy(dtype=float), base,
-                     _day_index(rows, treated, "event", window["start"]),
-                     _day_index(rows, treated, "post", window["end"] + pd.Timedelta(days=1)))
-    return fit, rows
+def festival_effects(daily: pd.DataFrame, window: pd.Series, excluded: pd.DataFrame, *, channels: list[str],
+                     level: float, engine: EngineOptions | None = None, pre_days: int = 56, post_days: int = 7,
+                     min_pre_days: int = 21) -> dict[str, tuple[EffectFit, pd.DataFrame] | str]:
+    """Forecasting-engine fits for every channel during an all-channel event (see module docstring and
+    :mod:`channelkit.promotions.baseline`): ``{channel: (fit, window rows)}``, or the reason as a
+    string for a channel that cannot be estimated. The window rows hold the last ``pre_days`` clean
+    pre-period days (for prices and margins at normal times), the event and the post days."""
+    out: dict[str, tuple[EffectFit, pd.DataFrame] | str] = {}
+    windows: dict[str, pd.DataFrame] = {}
+    for channel in channels:
+        lo = _pre_start(~excluded[channel], window["start"], pre_days)
+        rows = _window_rows(daily[daily["channel"] == channel], window["start"], window["end"], lo=lo,
+                            post_days=post_days)
+        keep = ~excluded[channel].reindex(rows["date"]).fillna(False).to_numpy(dtype=bool)
+        rows = rows[keep | (rows["phase"] != "pre").to_numpy()].assign(clean=True)
+        try:
+            _check_pre(rows, window, min_pre_days)
+        except InputError as exc:
+            out[channel] = str(exc)
+            continue
+        windows[channel] = rows
+    if not windows:
+        return out
+    panel, imputed = training_panel(daily, excluded, window["start"], channels=list(windows))
+    try:
+        bases = engine_baselines(panel, imputed, days=int(window["days"]), post_days=post_days, level=level,
+                                 options=engine or EngineOptions())
+    except InputError as exc:
+        return {**out, **{ch: f"forecasting engine: {exc}" for ch in windows}}
+    z = float(stats.norm.ppf(0.5 + level / 200))
+    for channel, rows in windows.items():
+        out[channel] = (baseline_effect(rows, bases[channel], z=z), rows.assign(model=bases[channel].model))
+    return out
 
 
 def _check_pre(rows: pd.DataFrame, window: pd.Series, min_pre_days: int) -> None:

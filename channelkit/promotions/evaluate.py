@@ -22,7 +22,8 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 from channelkit.errors import InputError
-from channelkit.promotions.estimate import excluded_days, pre_period_effect, promotion_effect
+from channelkit.promotions.baseline import EngineOptions
+from channelkit.promotions.estimate import excluded_days, festival_effects, promotion_effect
 from channelkit.promotions.frames import event_windows, require_columns
 from channelkit.promotions.model import EffectFit
 
@@ -42,13 +43,15 @@ RESULT_COLUMNS = [
 def evaluate_promotions(daily: pd.DataFrame, events: pd.DataFrame, *, marketing: pd.DataFrame | None = None,
                         spend: pd.DataFrame | None = None, kinds: tuple[str, ...] = ("promotion", "festival"),
                         pre_days: int = 56, post_days: int = 7, min_pre_days: int = 21, level: float = 95,
-                        progress: bool = False) -> pd.DataFrame:
+                        engine: EngineOptions | None = None, progress: bool = False) -> pd.DataFrame:
     """Evaluate every event of ``kinds`` in ``events`` against its counterfactual.
 
     ``daily`` is :func:`channelkit.promotions.channel_daily` output (date x sales channel). Channel
     promotions use difference-in-differences against the other channels; festivals and all-channel
-    promotions a pre-period forecast per channel plus an ``all`` row summing the channels (see
-    :mod:`channelkit.promotions.estimate`). ``marketing`` (the contract table) gives the traffic
+    promotions the forecasting engine's counterfactual per channel (trained on the days before
+    the event; ``engine`` sets its models, backtest windows and jobs, default
+    :class:`~channelkit.promotions.baseline.EngineOptions`) plus an ``all`` row summing the
+    channels (see :mod:`channelkit.promotions.estimate`). ``marketing`` (the contract table) gives the traffic
     change (sessions and spend, all marketing channels together, event days vs clean pre-period
     days). ``spend`` (columns ``event, spend`` and optionally ``channel``) is money spent on the
     promotion itself (fees, placements), counted in ROI; 0 when not given. Defaults: 56 pre-period
@@ -75,7 +78,8 @@ def evaluate_promotions(daily: pd.DataFrame, events: pd.DataFrame, *, marketing:
         if window["channel"] is not None and not pd.isna(window["channel"]):
             rows.append(_promotion_row(daily, window, excluded, options, z, traffic, excluded.any(axis=1)))
         else:
-            channel_rows = [_festival_row(daily, window, ch, excluded, options, z, traffic) for ch in channels]
+            fits = festival_effects(daily, window, excluded, channels=channels, level=level, engine=engine, **options)
+            channel_rows = [_festival_row(window, ch, fits[ch], z, traffic, excluded, options) for ch in channels]
             rows.extend(channel_rows)
             rows.append(_total_row(window, channel_rows, z))
     out = pd.DataFrame(rows, columns=RESULT_COLUMNS)
@@ -93,12 +97,12 @@ def _promotion_row(daily, window, excluded, options, z, traffic, any_excluded) -
             **_traffic_columns(traffic, rows, any_excluded)}
 
 
-def _festival_row(daily, window, channel, excluded, options, z, traffic) -> dict:
-    base = _base(window, channel, "pre-period forecast")
-    try:
-        fit, rows = pre_period_effect(daily, window, channel, excluded, **options)
-    except InputError as exc:
-        return {**base, "note": str(exc)}
+def _festival_row(window, channel, fit, z, traffic, excluded, options) -> dict:
+    base = _base(window, channel, "forecast engine")
+    if isinstance(fit, str):
+        return {**base, "note": fit}
+    fit, rows = fit
+    base["method"] = f"forecast engine ({rows['model'].iloc[0]})"
     return {**base, **_fit_columns(fit, rows, z, options["post_days"]),
             **_traffic_columns(traffic, rows, excluded.any(axis=1))}
 
@@ -164,7 +168,7 @@ def _total_row(window: pd.Series, channel_rows: list[dict], z: float) -> dict:
     """The all-channel row of a festival: sums of the channel rows; the interval assumes the channel
     fits are independent (se = root of the summed squared se)."""
     ok = [r for r in channel_rows if not r.get("note")]
-    row = _base(window, "all", "pre-period forecast (sum of channels)")
+    row = _base(window, "all", "forecast engine (sum of channels)")
     if len(ok) < len(channel_rows):
         row["note"] = "; ".join(sorted({r["note"] for r in channel_rows if r.get("note")}))
     if not ok:

@@ -5,8 +5,9 @@ log E[y_r] = x_r' beta + sum_k delta_k 1[r is event day k] + sum_j pi_j 1[r is p
 
 One indicator per treated event day and per post-event day makes the fit reproduce those days
 exactly (mu_r = y_r), so the other rows alone determine the counterfactual mu0_r = exp(x_r' beta):
-the difference-in-differences comparison with control channels (day fixed effects) or the pre-period
-forecast (day-of-week and trend), depending on the design passed in. Standard errors are
+the difference-in-differences comparison with control channels (day fixed effects). (Festivals
+have no control channel; their counterfactual comes from the forecasting engine instead, see
+:mod:`channelkit.promotions.baseline`.) Standard errors are
 quasi-Poisson: the model covariance times the Pearson chi2 / (n - p) dispersion, which absorbs
 over-dispersion of daily sales. For a sum S = sum_r g(mu_r) the variance is grad' V grad (delta
 method); because the indicators carry the sampling noise of the event days, the interval covers
@@ -123,13 +124,4 @@ def did_design(dates: np.ndarray, channels: np.ndarray, *, reference: str, ancho
         cols.append(is_ch[:, None])
         cols.append(is_ch[:, None] * (dow[:, None] == np.arange(1, 7)[None, :]))
         cols.append((is_ch * days / 365.25)[:, None])
-    return np.hstack(cols)
-
-
-def pre_period_design(dates: np.ndarray, *, anchor: np.datetime64, trend: bool = True) -> np.ndarray:
-    """Columns: intercept, six day-of-week effects and (optionally) a linear trend in years from ``anchor``."""
-    dow = ((dates.astype("datetime64[D]").view("int64") - 4) % 7).astype(int)
-    cols = [np.ones((len(dates), 1)), (dow[:, None] == np.arange(1, 7)[None, :]).astype(float)]
-    if trend:
-        cols.append((((dates - anchor) / np.timedelta64(1, "D")) / 365.25)[:, None])
     return np.hstack(cols)
