@@ -241,3 +241,20 @@ def test_recovers_simulated_truth():
     assert got["r"] / got["alpha"] == pytest.approx(truth["r"] / truth["alpha"], rel=0.12)
     assert got["a"] / (got["a"] + got["b"]) == pytest.approx(truth["a"] / (truth["a"] + truth["b"]), rel=0.12)
     assert got["p"] * got["v"] / (got["q"] - 1) == pytest.approx(truth["p"] * truth["v"] / (truth["q"] - 1), rel=0.12)
+
+
+def test_coded_columns_give_identical_likelihoods():
+    """Per-value evaluation of the single-column terms (used for millions of customers) changes no number."""
+    from channelkit.customers.likelihood import Coded, bgnbd_log_likelihood, gamma_gamma_log_likelihood
+
+    summary = cdnow_summary()
+    x, t_x, T, m = (summary[c].to_numpy(float) for c in ("frequency", "recency", "T", "monetary_value"))
+    t_x = np.minimum(t_x, T)
+    coded = [Coded.of(c) for c in (x, t_x, T)]
+    bg = (0.3, 4.0, 0.8, 2.5)
+    np.testing.assert_array_equal(bgnbd_log_likelihood(bg, *coded), bgnbd_log_likelihood(bg, x, t_x, T))
+    np.testing.assert_array_equal(bgnbd_gradient(bg, *coded), bgnbd_gradient(bg, x, t_x, T))
+    rep = x > 0
+    gg, cx = (6.0, 3.5, 15.0), Coded.of(x[rep])
+    np.testing.assert_array_equal(gamma_gamma_log_likelihood(gg, cx, m[rep]), gamma_gamma_log_likelihood(gg, x[rep], m[rep]))
+    np.testing.assert_array_equal(gamma_gamma_gradient(gg, cx, m[rep]), gamma_gamma_gradient(gg, x[rep], m[rep]))

@@ -96,3 +96,33 @@ def test_errors_name_the_argument():
         customer_view(customer_orders(order_lines()), as_of="yesterday")
     with pytest.raises(InputError, match="column 'revenue' must hold non-negative numbers.*-5"):
         customer_view(customer_orders(order_lines()).assign(revenue=-5.0))
+
+
+def test_customer_orders_codes_each_customer_once():
+    """Customer ids come back as a categorical over the sorted ids, so engines group on integers."""
+    orders = customer_orders(order_lines())
+    assert isinstance(orders["customer_id"].dtype, pd.CategoricalDtype)
+    assert list(orders["customer_id"].cat.categories) == ["A", "B", "C"]
+    assert list(orders["customer_id"].astype(str)) == ["A", "A", "B", "C", "C"]
+
+
+def test_engines_agree_on_categorical_and_plain_ids():
+    """Categorical ids (with an unused category after a period cut) and plain strings give one view."""
+    orders = customer_orders(order_lines())
+    early = restrict_period(orders, end="2025-01-31")  # C's category stays, unused
+    plain = early.assign(customer_id=early["customer_id"].astype(str))
+    pd.testing.assert_frame_equal(customer_view(early, as_of="2025-03-10"), customer_view(plain, as_of="2025-03-10"))
+    assert list(customer_view(early)["customer_id"]) == ["A", "B"]
+    pd.testing.assert_frame_equal(channel_overlap(early), channel_overlap(plain))
+
+
+def test_sorted_codes_order_ids_as_text():
+    from channelkit.customers._validate import sorted_codes
+
+    codes, ids = sorted_codes(pd.Series([10, "9", None, 9, "a", "Z", "é"], dtype=object))
+    # Compared as text: "10" < "9" < "Z" < "a" < "é"; 9 and "9" are one id; missing gets -1.
+    assert list(ids) == ["10", "9", "Z", "a", "é"]
+    assert list(codes) == [0, 1, -1, 1, 3, 2, 4]
+    unsorted = pd.Series(pd.Categorical(["b", "a", "b"], categories=["z", "b", "a"]))
+    codes, ids = sorted_codes(unsorted)
+    assert list(ids) == ["a", "b"] and list(codes) == [1, 0, 1]  # unused "z" dropped, codes in id order

@@ -64,8 +64,17 @@ def _read_log(path: str, args: argparse.Namespace) -> pd.DataFrame:
             f"--orders {path} lacks column(s) {missing}; it has {list(frame.columns)[:10]}. "
             "Name them with --customer-col, --date-col, --amount-col"
         )
-    return frame.rename(columns={args.customer_col: "customer_id", args.date_col: "order_ts",
-                                 args.amount_col: "revenue"})[["customer_id", "order_ts", "revenue"]]
+    frame = frame.rename(columns={args.customer_col: "customer_id", args.date_col: "order_ts",
+                                  args.amount_col: "revenue"})[["customer_id", "order_ts", "revenue"]]
+    return frame.assign(customer_id=_coded_ids(frame["customer_id"]))
+
+
+def _coded_ids(ids: pd.Series) -> pd.Categorical:
+    """The ids as a categorical over their sorted text, hashed once for both engines that follow."""
+    from channelkit.customers._validate import sorted_codes
+
+    codes, names = sorted_codes(ids)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(names, dtype=object))
 
 
 def _read_dataset(path: str) -> pd.DataFrame:
@@ -98,8 +107,11 @@ def run(args: argparse.Namespace) -> int:
         horizon_months=args.horizon_months, discount_rate=args.discount_rate,
     )
     rfm = rfm_table(transactions, as_of=args.as_of)
-    table = values.merge(rfm[["customer_id", "recency_days", "r", "f", "m", "rfm", "segment"]],
-                         on="customer_id", how="left")
+    scores = rfm[["customer_id", "recency_days", "r", "f", "m", "rfm", "segment"]]
+    if values["customer_id"].equals(scores["customer_id"]):  # same customers in the same order: no join
+        table = pd.concat([values, scores.drop(columns="customer_id")], axis=1)
+    else:
+        table = values.merge(scores, on="customer_id", how="left")
     table["segment"] = table["segment"].astype(str)
     _write(table, out)
     params_path = Path(f"{out}.params.json")

@@ -19,22 +19,32 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from channelkit.customers._validate import as_timestamp, check_transactions, require_columns
+from channelkit.customers._validate import DAY_NS, Purchases, prepare, require_columns
 from channelkit.errors import InputError
 
 Freq = Literal["M", "W", "Q"]
 
 
-def _prepared(transactions, as_of, customer_col, date_col, channel_col):
-    tx = check_transactions(transactions, customer_col=customer_col, date_col=date_col, amount_col=None,
-                            name="transactions")
-    if channel_col is not None:
-        require_columns(tx, [channel_col], name="transactions")
-    as_of_ts = as_timestamp(as_of, name="as_of").normalize() if as_of is not None else tx[date_col].max().normalize()
-    tx = tx.loc[tx[date_col] < as_of_ts + pd.Timedelta(days=1)]
-    if tx.empty:
-        raise InputError(f"no purchases on or before as_of={as_of!r}")
-    return tx.sort_values([customer_col, date_col]), as_of_ts
+def _first_purchases(transactions, as_of, customer_col, date_col, channel_col) -> tuple[Purchases, np.ndarray, np.ndarray]:
+    """The checked log, its rows sorted by (customer, time) (stable: ties keep the input order),
+    and each customer's first-purchase channel name (``"all"`` when ``channel_col`` is None)."""
+    columns = (channel_col,) if channel_col is not None else ()
+    tx = prepare(transactions, customer_col=customer_col, date_col=date_col, amount_col=None, as_of=as_of,
+                 columns=columns)
+    order = np.lexsort((tx.ts, tx.codes))
+    starts = np.flatnonzero(np.r_[True, np.diff(tx.codes[order]) != 0])
+    if channel_col is None:
+        first_channel = np.full(len(tx.ids), "all", dtype=object)
+    else:
+        first_channel = np.asarray(tx.extra[channel_col], dtype=object)[order[starts]]
+    return tx, order, first_channel
+
+
+def _period_ordinals(days: np.ndarray, freq: str) -> np.ndarray:
+    """pandas Period ordinal (``freq``) of each day number, computed once per calendar day."""
+    lo = int(days.min())
+    calendar = pd.to_datetime((lo + np.arange(int(days.max()) - lo + 1)) * DAY_NS)
+    return calendar.to_period(freq).asi8[days - lo]
 
 
 def cohort_retention(
@@ -57,25 +67,45 @@ def cohort_retention(
     """
     if freq not in ("M", "W", "Q"):
         raise InputError(f"`freq` must be one of 'M', 'W', 'Q', but got {freq!r}")
-    tx, as_of_ts = _prepared(transactions, as_of, customer_col, date_col, channel_col if by_channel else None)
-    # Period ordinals (integers) make "age" a subtraction, fast on millions of rows.
-    ordinal = tx[date_col].dt.to_period(freq).array.asi8
-    cells = pd.DataFrame({customer_col: tx[customer_col].to_numpy(), "ordinal": ordinal}).drop_duplicates()
-    first = tx.groupby(customer_col, sort=False).agg(first_ts=(date_col, "first"))
-    first["cohort"] = first["first_ts"].dt.to_period(freq)
-    first["cohort_ordinal"] = first["cohort"].array.asi8
-    first["first_channel"] = tx.groupby(customer_col, sort=False)[channel_col].first() if by_channel else "all"
-    cells = cells.join(first[["cohort", "cohort_ordinal", "first_channel"]], on=customer_col)
-    cells["age"] = (cells["ordinal"] - cells["cohort_ordinal"]).astype(int)
-    last_complete = (as_of_ts + pd.Timedelta(days=1)).to_period(freq) - 1
-    sizes = first.groupby(["cohort", "first_channel"]).size().rename("cohort_size")
-    active = cells.groupby(["cohort", "first_channel", "age"]).size().rename("active")
+    tx, order, first_channel = _first_purchases(transactions, as_of, customer_col, date_col,
+                                                channel_col if by_channel else None)
+    # Integers throughout: customer codes, period ordinals, channel codes; names come back at the end.
+    ordinal = _period_ordinals(tx.days, freq)
+    cust, ordinal = tx.codes[order], ordinal[order]  # by customer, then time: periods never decrease
+    cohort_ordinal = ordinal[np.r_[True, cust[1:] != cust[:-1]]]
+    chan, names = pd.factorize(first_channel, sort=True)
+    span = int(ordinal.max() - ordinal.min()) + 1
+    active_cell = np.r_[True, (cust[1:] != cust[:-1]) | (ordinal[1:] != ordinal[:-1])]  # (customer, period)
+    cell_cust = cust[active_cell]
+    age = ordinal[active_cell] - cohort_ordinal[cell_cust]
+    # Counts per (cohort, channel[, age]) through one small integer key and bincount.
+    lo = int(cohort_ordinal.min())
+    n_cohorts, n_chan = int(cohort_ordinal.max()) - lo + 1, len(names)
+    cell = (cohort_ordinal - lo) * n_chan + chan
+    sizes = _counts(np.bincount(cell, minlength=n_cohorts * n_chan), (n_cohorts, n_chan), lo, freq, names,
+                    "cohort_size")
+    active = _counts(np.bincount(cell[cell_cust] * span + age, minlength=n_cohorts * n_chan * span),
+                     (n_cohorts, n_chan, span), lo, freq, names, "active")
+    last_complete = (tx.as_of.normalize() + pd.Timedelta(days=1)).to_period(freq) - 1
     grid = _full_grid(sizes.reset_index(), last_complete)
     out = grid.join(sizes, on=["cohort", "first_channel"]).join(active, on=["cohort", "first_channel", "age"])
     out["active"] = out["active"].fillna(0).astype(int)
     out["retention"] = out["active"] / out["cohort_size"]
     out["cohort"] = out["cohort"].dt.start_time
     return out.sort_values(["first_channel", "cohort", "age"], ignore_index=True)
+
+
+def _counts(counts: np.ndarray, shape: tuple[int, ...], lo: int, freq: str, names: np.ndarray,
+            name: str) -> pd.Series:
+    """The non-zero cells of a flat count array as a Series on (cohort Period, first_channel[, age])."""
+    cells = np.flatnonzero(counts)
+    keys = np.unravel_index(cells, shape)
+    levels = {"cohort": pd.PeriodIndex.from_ordinals(keys[0] + lo, freq=freq),
+              "first_channel": np.asarray(names, dtype=object)[keys[1]]}
+    if len(shape) == 3:
+        levels["age"] = keys[2].astype(int)
+    index = pd.MultiIndex.from_arrays(list(levels.values()), names=list(levels))
+    return pd.Series(counts[cells].astype(np.int64), index=index, name=name)
 
 
 def _full_grid(sizes: pd.DataFrame, last_complete: pd.Period) -> pd.DataFrame:
@@ -121,16 +151,24 @@ def repurchase_curve(
     """
     if not isinstance(horizon_days, (int, np.integer)) or horizon_days < 1:
         raise InputError(f"`horizon_days` must be a positive integer, but got {horizon_days!r}")
-    tx, as_of_ts = _prepared(transactions, as_of, customer_col, date_col, channel_col if by_channel else None)
-    days = tx.assign(_day=tx[date_col].dt.normalize()).drop_duplicates([customer_col, "_day"])
-    nth = days.groupby(customer_col, sort=False).cumcount()
-    base = days.loc[nth == 0].set_index(customer_col)[["_day"]].rename(columns={"_day": "first_day"})
-    base["group"] = days.loc[nth == 0].set_index(customer_col)[channel_col] if by_channel else "all"
-    base["second_day"] = days.loc[nth == 1].set_index(customer_col)["_day"]
-    returned = base["second_day"].notna()
-    base["time"] = np.where(returned, (base["second_day"] - base["first_day"]).dt.days,
-                            (as_of_ts - base["first_day"]).dt.days).astype(float)
-    base["status"] = returned.astype(int)
+    tx, order, first_channel = _first_purchases(transactions, as_of, customer_col, date_col,
+                                                channel_col if by_channel else None)
+    cust, day = tx.codes[order], tx.days[order]
+    # Purchase days per customer in time order; the 1st and 2nd distinct days are all the curve needs.
+    distinct = np.flatnonzero(np.r_[True, (cust[1:] != cust[:-1]) | (day[1:] != day[:-1])])
+    cust, day = cust[distinct], day[distinct]
+    first = np.r_[True, cust[1:] != cust[:-1]]
+    second = np.r_[False, first[:-1]] & ~first
+    first_day = day[first]
+    second_day = np.full(len(tx.ids), -1, dtype=np.int64)
+    second_day[cust[second]] = day[second]
+    returned = second_day >= 0
+    as_of_day = tx.as_of.normalize().value // DAY_NS
+    base = pd.DataFrame({
+        "group": first_channel,
+        "time": np.where(returned, second_day - first_day, as_of_day - first_day).astype(float),
+        "status": returned.astype(int),
+    })
     grid = np.arange(horizon_days + 1)
     frames = [_km_curve(part, grid, group) for group, part in base.groupby("group", sort=True)]
     return pd.concat(frames, ignore_index=True)
