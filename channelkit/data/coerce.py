@@ -18,11 +18,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_numeric_dtype
+
+from channelkit.data.dtypes import is_arrow_text, strip_labels
 
 LOCAL_TZ = "Asia/Shanghai"
 _MONEY = re.compile(r"[¥￥,，\s]|元|RMB|CNY", flags=re.IGNORECASE)
 _ZONE = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$", flags=re.IGNORECASE)
+# A cell with white space (ASCII, Unicode separators such as the ideographic space, NEL) at an end.
+_PADDED = r"^[\s\pZ\x{85}]|[\s\pZ\x{85}]$"
 _TRUE = {"true", "t", "yes", "y", "1", "1.0", "是", "真"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0", "否", "假"}
 
@@ -54,7 +60,13 @@ def to_string(series: pd.Series, *, trimmed: bool = False) -> tuple[pd.Series, l
     """Ids and labels as stripped text; whole-number floats (Excel ids) lose their ``.0``.
 
     ``trimmed=True`` says the reader already stripped the cells and made blanks missing.
+    Categories and pyarrow-backed text keep their type (stripped over the distinct labels, or
+    in Arrow), so a large table's ids are never turned into Python objects.
     """
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return strip_labels(series), []
+    if is_arrow_text(series):
+        return _strip_arrow_text(series), []
     if trimmed and series.dtype == object:
         return series.where(series.notna()), []  # missing as NaN, like every other reader
     if pd.api.types.is_float_dtype(series):
@@ -65,13 +77,26 @@ def to_string(series: pd.Series, *, trimmed: bool = False) -> tuple[pd.Series, l
     return _text(series), []
 
 
+def _strip_arrow_text(series: pd.Series) -> pd.Series:
+    """Pyarrow-backed text stripped and blanks made missing, in Arrow (no Python objects)."""
+    values = series.array.__arrow_array__()
+    if not pc.any(pc.match_substring_regex(values, _PADDED)).as_py() and not pc.any(pc.equal(values, "")).as_py():
+        return series  # already clean: keep the buffers (a trimmed copy of millions of ids costs memory)
+    trimmed = pc.utf8_trim_whitespace(values)
+    trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, trimmed.type), trimmed)
+    out = trimmed.to_pandas(types_mapper={trimmed.type: series.dtype}.get)
+    return pd.Series(out.array, index=series.index, name=series.name)
+
+
 def to_number(series: pd.Series, *, integer: bool, nullable: bool = True) -> tuple[pd.Series, list[Issue]]:
     """Numbers from numbers or text (currency signs, separators, ``%``); ints as int64/Int64."""
     issues: list[Issue] = []
     if is_bool_dtype(series):
         series = series.astype("int64")
+    if integer and series.dtype == np.int64:
+        return series, issues  # already whole numbers: no copy
     if is_numeric_dtype(series):
-        values = series.astype("float64")
+        values = series.astype("float64", copy=False)
     else:
         text = _text(series)
         cleaned = text.str.replace(_MONEY, "", regex=True)
@@ -99,7 +124,7 @@ def to_datetime(series: pd.Series, *, date_only: bool = False) -> tuple[pd.Serie
         values = series
         if getattr(series.dt, "tz", None) is not None:
             values = series.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None)
-        values = values.astype("datetime64[ns]")
+        values = values.astype("datetime64[ns]", copy=False)
         return (values.dt.normalize() if date_only else values), []
     text = _text(series)
     aware = text.str.contains(_ZONE, na=False)

@@ -62,6 +62,10 @@ class Dataset:
     ``sales`` (a supplied daily panel). Every contract column exists in each table's frame.
     ``path`` is the folder it came from, ``files`` the file name(s) per table, and
     ``dropped_columns`` the export columns outside the contract that were not loaded.
+    ``orders`` and ``touchpoints`` hold their ids (``order_id``, ``customer_id``) as pyarrow-backed
+    ``str``, and their labels (``sku``, ``channel``, ``status``) as ``object`` text, or as
+    ``category`` when loaded with ``compact_labels=True`` (group those with ``observed=True``);
+    see :mod:`channelkit.data.dtypes`. The other tables hold plain ``object`` text.
     """
 
     channels: pd.DataFrame

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from channelkit.data.contract import TABLES, Column, Table
+from channelkit.data.dtypes import COMPACT_TABLES, LABEL_COLUMNS, arrow_to_frame, read_parquet_compact, strip_labels
 from channelkit.data.mapping import DERIVED_INPUTS, TableMapping, find_mapping_file, read_mapping
 from channelkit.errors import ConfigError, InputError
 
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 TABLE_SUFFIXES = CSV_SUFFIXES + (".parquet", ".pq", ".xlsx")
-# Text columns with few distinct values, read dictionary-encoded (see read_csv).
-LABEL_COLUMNS = frozenset({"sku", "channel", "status", "kind", "type", "category", "brand", "event", "location"})
 _CHUNK = 1 << 22  # 4 MiB: encoding detection streams the file instead of holding it twice
 
 
@@ -142,12 +141,13 @@ def _labels_to_text(series: pd.Series) -> pd.Series:
 
 
 def read_csv(path: str | Path, *, encoding: str | None = None, string_columns: tuple[str, ...] = (),
-             label_columns: tuple[str, ...] = ()) -> pd.DataFrame:
+             label_columns: tuple[str, ...] = (), compact: bool = False) -> pd.DataFrame:
     """Read a CSV into strings and numbers as pyarrow infers them; ``string_columns`` stay text.
 
     Text cells come back stripped, with blank cells missing (see :func:`_trim_text`).
     ``label_columns`` (text with few distinct values: SKUs, channels, statuses) are read
-    dictionary-encoded for speed and returned as plain text too.
+    dictionary-encoded for speed and returned as plain text too; with ``compact=True`` they stay
+    categories and the other text is pyarrow-backed (see :mod:`channelkit.data.dtypes`).
     Keeping id columns as text keeps leading zeros (``SKU 000123``). Falls back to pandas' reader
     when pyarrow cannot parse the file; raises :class:`FileReadError` when neither can.
     """
@@ -166,8 +166,14 @@ def read_csv(path: str | Path, *, encoding: str | None = None, string_columns: t
                 strings_can_be_null=True,
             ),
         )
-        frame = _trim_text(table).to_pandas()
-        for column in frame.columns:
+        if compact:
+            frame = arrow_to_frame(_trim_text(table))
+            for column in frame.columns:
+                if isinstance(frame[column].dtype, pd.CategoricalDtype):
+                    frame[column] = strip_labels(frame[column])
+        else:
+            frame = _trim_text(table).to_pandas()
+        for column in frame.columns if not compact else ():
             if isinstance(frame[column].dtype, pd.CategoricalDtype):
                 frame[column] = _labels_to_text(frame[column])
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
@@ -184,14 +190,22 @@ def read_csv(path: str | Path, *, encoding: str | None = None, string_columns: t
 
 
 def read_file(path: str | Path, *, encoding: str | None = None, sheet: str | int | None = None,
-              string_columns: tuple[str, ...] = (), label_columns: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Read one CSV, Parquet or ``.xlsx`` file as it is (headers stripped, nothing else changed)."""
+              string_columns: tuple[str, ...] = (), label_columns: tuple[str, ...] = (),
+              compact: bool = False) -> pd.DataFrame:
+    """Read one CSV, Parquet or ``.xlsx`` file as it is (headers stripped, nothing else changed).
+
+    ``compact=True`` (CSV and Parquet) returns ``label_columns`` as categories and other text as
+    pyarrow-backed strings instead of Python objects (see :mod:`channelkit.data.dtypes`).
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
-        return read_csv(path, encoding=encoding, string_columns=string_columns, label_columns=label_columns)
+        return read_csv(path, encoding=encoding, string_columns=string_columns, label_columns=label_columns,
+                        compact=compact)
     try:
-        if suffix in (".parquet", ".pq"):
+        if suffix in (".parquet", ".pq") and compact:
+            frame = read_parquet_compact(path, label_columns)
+        elif suffix in (".parquet", ".pq"):
             frame = pd.read_parquet(path)
         elif suffix == ".xlsx":
             frame = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, engine="openpyxl",
@@ -218,11 +232,21 @@ def apply_mapping(frame: pd.DataFrame, table: Table, mapping: TableMapping | Non
         frame = frame.drop(columns=list(dropped))
     for column, recode in mapping.values.items():
         if column in frame.columns:
-            values = frame[column]
-            frame[column] = values.where(values.isna(), values.astype(str).str.strip()).replace(recode)
+            frame[column] = _recode(frame[column], recode)
     for column, value in mapping.constants.items():
         frame[column] = value
     return frame, dropped
+
+
+def _recode(values: pd.Series, recode: dict[str, str]) -> pd.Series:
+    """Stripped text with ``recode``'s values replaced; a category is recoded over its labels only."""
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        return values.where(values.isna(), values.astype(str).str.strip()).replace(recode)
+    labels = pd.Series(values.cat.categories.astype(str).str.strip(), dtype=object).replace(recode)
+    kept = pd.Index(labels).unique()
+    lookup = np.append(kept.get_indexer(labels), -1)  # a missing cell (code -1) stays missing
+    codes = lookup[values.cat.codes.to_numpy()]
+    return pd.Series(pd.Categorical.from_codes(codes, categories=kept), index=values.index, name=values.name)
 
 
 def _filler(column: Column, index: pd.Index) -> pd.Series:
@@ -262,11 +286,16 @@ def derive_columns(table: str, frame: pd.DataFrame, *, products: pd.DataFrame | 
         frame["discount"] = (1.0 - ratio).clip(0.0, 1.0)
     if table == "sales" and "promo" not in frame and "discount" in frame:
         frame["promo"] = (frame["discount"].fillna(0.0) >= 0.01).to_numpy(dtype=bool)  # as daily_sales decides
-    frame = frame.drop(columns=[c for c in DERIVED_INPUTS.get(table, {}) if c in frame.columns])
+    inputs = [c for c in DERIVED_INPUTS.get(table, {}) if c in frame.columns]
+    if inputs:  # drop() copies every column, so only when there is something to drop
+        frame = frame.drop(columns=inputs)
     for column in spec.columns:
         if column.name not in frame.columns and not column.required:
             frame[column.name] = _filler(column, frame.index)
-    return frame[[c for c in spec.column_names if c in frame.columns]]
+    order = [c for c in spec.column_names if c in frame.columns]
+    if list(frame.columns) == order:
+        return frame
+    return pd.DataFrame({c: frame[c] for c in order}, copy=False)  # reorder without copying the data
 
 
 def table_files(folder: Path, table: str, mapping: TableMapping | None) -> list[Path]:
@@ -299,7 +328,7 @@ def read_table(files: list[Path] | str | Path, table: str, *, mapping: TableMapp
     for path in files:
         try:
             raw = read_file(path, encoding=mapping.encoding, sheet=mapping.sheet, string_columns=strings,
-                            label_columns=labels)
+                            label_columns=labels, compact=table in COMPACT_TABLES)
         except FileReadError as exc:
             raise FileReadError(exc.reason, file=path.name) from exc
         headers.extend(str(c) for c in raw.columns if str(c) not in headers)
@@ -312,7 +341,11 @@ def read_table(files: list[Path] | str | Path, table: str, *, mapping: TableMapp
         sources.append((path.name, start, kind))
         dropped.extend(c for c in extra if c not in dropped)
         start += len(frame)
-    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
+    if len(frames) > 1:
+        frame = pd.concat(frames, ignore_index=True)
+    else:
+        frame = frames[0]
+        frame.index = pd.RangeIndex(len(frame))  # the reader's own frame: renumber it without a copy
     return RawTable(table=table, frame=frame, sources=tuple(sources), dropped=tuple(dropped),
                     present=frozenset(frame.columns), trimmed=frozenset(trimmed or ()), headers=tuple(headers))
 
@@ -327,7 +360,8 @@ def resolve_mapping(folder: Path, mapping: str | Path | dict[str, TableMapping] 
     return read_mapping(found) if found else {}
 
 
-def load_dataset(path: str | Path, *, mapping: str | Path | dict[str, TableMapping] | None = None) -> Dataset:
+def load_dataset(path: str | Path, *, mapping: str | Path | dict[str, TableMapping] | None = None,
+                 compact_labels: bool = False) -> Dataset:
     """Read, check and type every table of a dataset folder; return a :class:`Dataset`.
 
     ``mapping`` is a column-mapping YAML file (default: ``columns.yaml`` in the folder when it
@@ -336,9 +370,12 @@ def load_dataset(path: str | Path, *, mapping: str | Path | dict[str, TableMappi
     rows, up to five example rows) and nothing is returned. Timestamps come back naive in local
     shop time; every contract column is present (its default, or empty, when the file lacks an
     optional one); columns outside the contract are dropped (see ``Dataset.dropped_columns``).
+    ``orders`` and ``touchpoints`` keep their ids as pyarrow-backed text; their labels (``sku``,
+    ``channel``, ``status``) are ``object`` text, or ``category`` with ``compact_labels=True``
+    (least memory; group with ``observed=True``). See :mod:`channelkit.data.dtypes`.
     """
     from channelkit.data.validation import check_folder, raise_for_problems
 
-    dataset, problems = check_folder(path, mapping=mapping)
+    dataset, problems = check_folder(path, mapping=mapping, compact_labels=compact_labels)
     raise_for_problems(problems, source=Path(path))
     return dataset

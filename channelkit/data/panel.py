@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from channelkit.errors import InputError
@@ -58,42 +59,109 @@ def _finish(cells: pd.DataFrame, *, events: pd.DataFrame | None, freq: str, prom
         promo |= _promotion_cells(cells, events, freq)
     cells["promo"] = promo.to_numpy(dtype=bool)
     cells["orders"] = cells["orders"].astype("int64")
-    return cells[PANEL_COLUMNS].reset_index(drop=True)
+    panel = pd.DataFrame({c: cells[c] for c in PANEL_COLUMNS}, copy=False)  # no copy of millions of cells
+    panel.index = pd.RangeIndex(len(panel))
+    return panel
 
 
 def _promotion_cells(cells: pd.DataFrame, events: pd.DataFrame, freq: str) -> pd.Series:
     """True where a ``promotion`` event covers the cell's period and channel."""
     promos = events[events["kind"] == "promotion"]
     periods = period_start(promos["date"], freq)
-    everywhere = set(periods[promos["channel"].isna()])
-    specific = pd.MultiIndex.from_arrays([periods[promos["channel"].notna()],
-                                          promos.loc[promos["channel"].notna(), "channel"]])
-    by_channel = pd.MultiIndex.from_frame(cells[["date", "channel"]]).isin(specific)
-    return pd.Series(by_channel, index=cells.index) | cells["date"].isin(everywhere)
+    covered = cells["date"].isin(set(periods[promos["channel"].isna()])).to_numpy()
+    # One pass per promoted channel (a handful), never a frame of millions of (date, channel) tuples.
+    for channel, dates in periods[promos["channel"].notna()].groupby(promos["channel"]):
+        covered |= (cells["channel"] == channel).to_numpy() & cells["date"].isin(set(dates)).to_numpy()
+    return pd.Series(covered, index=cells.index)
+
+
+def _labels(values: pd.Series) -> pd.Categorical:
+    """``values`` as a categorical with sorted categories (its codes order like the text)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        labels = values.array
+        return labels if labels.categories.is_monotonic_increasing else labels.reorder_categories(
+            labels.categories.sort_values())
+    return pd.Categorical(values.astype(object) if values.dtype != object else values)
+
+
+_NAT_DAY = np.datetime64("NaT", "D").astype(np.int64)
+
+
+def _period_days(stamps: pd.Series, freq: str) -> np.ndarray:
+    """Days since 1970-01-01 of each timestamp's period start (:func:`period_start`), as int64.
+
+    NumPy's day unit floors, like ``normalize``; 1970-01-01 was a Thursday, so the Monday of a
+    day ``d`` is ``d - (d + 3) % 7``. Missing times stay NaT's integer.
+    """
+    days = pd.to_datetime(stamps).to_numpy("datetime64[ns]").astype("datetime64[D]").view(np.int64)
+    if freq == "W":
+        days = np.where(days == _NAT_DAY, _NAT_DAY, days - (days + 3) % 7)
+    return days
+
+
+def _group_sum(ids: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per-cell sums of ``values`` (cells ``0..n-1`` all present), as pandas' groupby sums them
+    (compensated summation, so money sums equal those of a plain ``groupby().sum()``)."""
+    return pd.Series(values, copy=False).groupby(ids, sort=True).sum().to_numpy()
+
+
+def _cell_ids(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct ``key`` values (non-negative ints) and each line's position among them.
+
+    A key range of a few times the line count (days x SKUs x channels usually is) is numbered by
+    counting, without sorting; wider ranges fall back to ``numpy.unique``.
+    """
+    top = int(key.max(initial=-1)) + 1
+    if top > 4 * len(key) + 1_000_000:
+        return np.unique(key, return_inverse=True)
+    present = np.bincount(key, minlength=top) > 0
+    number = np.cumsum(present) - 1
+    return np.flatnonzero(present), number[key]
 
 
 def panel_from_orders(orders: pd.DataFrame, *, freq: Literal["D", "W"] = "D", events: pd.DataFrame | None = None,
                       promo_min_discount: float = 0.01) -> pd.DataFrame:
-    """The sales panel of contract-typed ``orders`` (see the module docstring for every rule)."""
+    """The sales panel of contract-typed ``orders`` (see the module docstring for every rule).
+
+    Lines are numbered by cell once (period, then SKU, then channel: the panel's sort order, with
+    SKUs and channels as sorted categories) and each sum is taken one column at a time, so a log
+    of tens of millions of lines is never copied whole. Unit and order counts are whole numbers,
+    summed exactly by ``numpy.bincount``; money is summed by pandas. ``sku`` and ``channel`` come
+    back as plain text (``object``), like the rest of the panel.
+    """
     _check_freq(freq)
-    lines = orders[orders["status"] != "cancelled"]
-    paid = (lines["status"] == "paid").to_numpy()
-    units = lines["units"].to_numpy(dtype="float64")
-    value = units * lines["unit_price"].to_numpy(dtype="float64")
-    work = pd.DataFrame({
-        "date": period_start(lines["order_ts"], freq).to_numpy(),
-        "sku": lines["sku"].to_numpy(),
-        "channel": lines["channel"].to_numpy(),
-        "units": units * paid,
-        "revenue": value * paid,
-        "list_value": units * lines["list_price"].to_numpy(dtype="float64") * paid,
-        "returned_units": units * ~paid,
-        "returned_revenue": value * ~paid,
-        "orders": paid.astype("int64"),
+    status = orders["status"]
+    sku, channel = _labels(orders["sku"]), _labels(orders["channel"])
+    days = _period_days(orders["order_ts"], freq)
+    keep = ((status != "cancelled").to_numpy(dtype=bool, na_value=True) & (sku.codes >= 0) & (channel.codes >= 0)
+            & (days != _NAT_DAY))
+    first = int(days[keep].min()) if keep.any() else 0
+    n_sku, n_channel = len(sku.categories), len(channel.categories)
+    key = days[keep]
+    del days
+    key -= first  # in place: each temporary is a full column of the log
+    key *= n_sku
+    key += sku.codes[keep]
+    key *= n_channel
+    key += channel.codes[keep]
+    cells, ids = _cell_ids(key)
+    del key
+    n = len(cells)
+    paid = (status == "paid").to_numpy(dtype=bool, na_value=False)[keep]
+    units = orders["units"].to_numpy(dtype="float64")[keep]
+    out = pd.DataFrame({
+        "date": (cells // (n_sku * n_channel) + first).astype("datetime64[D]").astype("datetime64[ns]"),
+        "sku": sku.categories.to_numpy(dtype=object)[cells // n_channel % n_sku],
+        "channel": channel.categories.to_numpy(dtype=object)[cells % n_channel],
+        "units": np.bincount(ids, weights=units * paid, minlength=n),
+        "returned_units": np.bincount(ids, weights=units * ~paid, minlength=n),
+        "orders": np.bincount(ids[paid], minlength=n).astype("int64"),
     })
-    cells = work.groupby(_KEYS, sort=True)[
-        ["units", "revenue", "list_value", "returned_units", "returned_revenue", "orders"]].sum()
-    return _finish(cells.reset_index(), events=events, freq=freq, promo_min_discount=promo_min_discount)
+    out["list_value"] = _group_sum(ids, units * orders["list_price"].to_numpy(dtype="float64")[keep] * paid)
+    units *= orders["unit_price"].to_numpy(dtype="float64")[keep]  # now the line values
+    out["revenue"] = _group_sum(ids, units * paid)
+    out["returned_revenue"] = _group_sum(ids, units * ~paid)
+    return _finish(out, events=events, freq=freq, promo_min_discount=promo_min_discount)
 
 
 def aggregate_panel(panel: pd.DataFrame, *, freq: Literal["D", "W"] = "W", promo_min_discount: float = 0.01

@@ -8,8 +8,9 @@ order, all vectorised so that millions of rows take seconds:
    several files for one table, a file that cannot be read (encoding, broken CSV), no data rows;
 2. columns: required columns missing; cells that are not of the column's type (numbers, dates,
    unparseable dates, time zones mixed with naive times), see :mod:`channelkit.data.coerce`;
-3. values (pandera, :mod:`channelkit.data.schemas`): empty cells, ranges, allowed values,
-   duplicate keys, row rules such as ``clicks <= impressions``;
+3. values (the rules of the pandera schemas in :mod:`channelkit.data.schemas`, computed over the
+   column arrays by :mod:`channelkit.data.checks`): empty cells, ranges, allowed values, row
+   rules such as ``clicks <= impressions``, duplicate keys;
 4. cross-table keys: every order's SKU is in ``products`` and its channel is a *sales* channel
    in ``channels`` (and likewise for the other tables' foreign keys in the contract).
 """
@@ -17,21 +18,21 @@ from __future__ import annotations
 
 import reprlib
 import textwrap
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import pandera.pandas as pa
+import pyarrow
 
-from channelkit.data.coerce import coerce_column
+from channelkit.data.checks import KEY_RULE, table_failures
+from channelkit.data.coerce import Issue, coerce_column
 from channelkit.data.contract import TABLES
 from channelkit.data.dataset import Dataset
+from channelkit.data.dtypes import is_arrow_text, labels_to_object, set_text_dtypes
 from channelkit.data.loaders import (
     TABLE_SUFFIXES, FileReadError, RawTable, derive_columns, read_table, resolve_mapping, table_files,
 )
 from channelkit.data.mapping import DERIVED_WHEN_ABSENT, TableMapping
-from channelkit.data.schemas import ROW_RULES, table_schema
 from channelkit.errors import ConfigError, DataValidationError
 
 MAX_EXAMPLES = 5
@@ -78,7 +79,10 @@ def _examples(raw: RawTable, typed: pd.DataFrame, rows: pd.Index, columns: list[
     shown = pd.DataFrame(index=rows)
     for c in wanted:
         source = raw.frame if c in raw.frame.columns else typed
-        shown[c] = source.loc[rows, c].to_numpy()
+        values = source.loc[rows, c]
+        if is_arrow_text(values):
+            values = values.astype(object).where(values.notna(), None)  # empty cells as Arrow text shows them
+        shown[c] = values.to_numpy()
     label = "line" if raw.sources and raw.sources[0][2] == "line" else "row"
     shown.insert(0, label, _locate(raw, rows))
     return shown.reset_index(drop=True)
@@ -107,18 +111,22 @@ def prepare_table(raw: RawTable, *, products: pd.DataFrame | None = None
     if raw.frame.empty:
         rule = "has no data rows; add the rows, or remove the file if there is no such data"
         return raw.frame, [Problem(raw.table, file, rule)], set(), {}
-    typed = pd.DataFrame(index=raw.frame.index)
-    bad_rows: dict[str, pd.Index] = {}
+    columns: dict[str, pd.Series] = {}
+    found: list[tuple[str, Issue]] = []
     for name in raw.frame.columns:
         dtype = spec.column(name).dtype if name in spec.column_names else "float"  # derived inputs are amounts
-        values, issues = coerce_column(raw.frame[name], dtype, trimmed=name in raw.trimmed)
-        typed[name] = values
-        for issue in issues:
-            rows = issue.rows[issue.rows].index
-            problems.append(_problem(raw, typed, issue.rule, [name], rows, issue.count))
-            if issue.count is None:
-                bad_rows[name] = bad_rows.get(name, pd.Index([])).union(rows)
-    typed = derive_columns(raw.table, typed, products=products)
+        columns[name], issues = coerce_column(raw.frame[name], dtype, trimmed=name in raw.trimmed)
+        found += [(name, issue) for issue in issues]
+    # One frame over the typed columns, without copying them (DataFrame() copies a dict by default).
+    typed = pd.DataFrame(columns, index=raw.frame.index, copy=False)
+    del columns
+    bad_rows: dict[str, pd.Index] = {}
+    for name, issue in found:
+        rows = issue.rows[issue.rows].index
+        problems.append(_problem(raw, typed, issue.rule, [name], rows, issue.count))
+        if issue.count is None:
+            bad_rows[name] = bad_rows.get(name, pd.Index([])).union(rows)
+    typed = set_text_dtypes(raw.table, derive_columns(raw.table, typed, products=products))
     for name in set(typed.columns) - set(raw.frame.columns):
         # A derived cell is empty only when its inputs are bad (unknown SKU, 0 units): reported there.
         bad_rows[name] = typed.index[typed[name].isna().to_numpy()]
@@ -136,45 +144,35 @@ def prepare_table(raw: RawTable, *, products: pd.DataFrame | None = None
 
 def check_values(raw: RawTable, typed: pd.DataFrame, *, missing: set[str] = frozenset(),
                  already_bad: dict[str, pd.Index] | None = None) -> list[Problem]:
-    """pandera's checks (empty cells, ranges, allowed values, unique key, row rules) as problems."""
+    """The contract's value rules (empty cells, ranges, allowed values, row rules, unique key) as problems.
+
+    The rules of the pandera schema (:func:`~channelkit.data.schemas.table_schema`), computed by
+    :mod:`channelkit.data.checks` over the column arrays. Cells that could not be typed (in
+    ``already_bad``) are not reported again as empty.
+    """
     if typed.empty:
         return []
     spec = TABLES[raw.table]
-    try:
-        with warnings.catch_warnings():
-            # pandera's own failure-case concat trips a pandas FutureWarning that is not ours to fix.
-            warnings.filterwarnings("ignore", category=FutureWarning, module="pandera")
-            table_schema(raw.table).validate(typed, lazy=True, inplace=True)
-        return []
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-    cases = cases[cases["index"].notna() & ~cases["check"].astype(str).str.startswith("dtype(")]
     problems = []
-    rules = {label: list(cols) for label, cols, _ in ROW_RULES.get(raw.table, [])}
-    key_rule = "multiple_fields_uniqueness", "field_uniqueness"
-    for check, group in cases.groupby(cases["check"].astype(str), sort=False):
-        if check in key_rule or check in rules:
-            columns = list(spec.key) if check in key_rule else rules[check]
+    for failure in table_failures(raw.table, typed):
+        columns = list(failure.columns)
+        rows = typed.index[failure.rows]
+        if failure.rule == KEY_RULE:
             if set(columns) & missing:
                 continue  # a key with a missing column cannot be judged
-            rows = typed.index[typed.index.isin(group["index"].unique())]
-            if check in key_rule:
-                rows = typed.loc[rows].sort_values(list(spec.key)).index
-                check = f"duplicate key ({', '.join(spec.key)}): each {spec.grain.replace('one row per ', '')} must appear once"
-            problems.append(_problem(raw, typed, check, columns, rows))
-            continue
-        for column, cells in group.groupby("column", sort=False):
-            rows = pd.Index(cells["index"].unique())
-            if check == "not_nullable":
-                rows = rows.difference((already_bad or {}).get(column, pd.Index([])))
-                check_text = "must not be empty"
-            elif check.startswith("must be one of"):
-                found = reprlib.repr(sorted(cells["failure_case"].astype(str).unique()))
-                check_text = f"{check}; found {found} (recode them under `values: {column}:` in columns.yaml)"
-            else:
-                check_text = check
-            if len(rows):
-                problems.append(_problem(raw, typed, check_text, [column], rows.sort_values()))
+            rows = typed.loc[rows, columns].sort_values(columns).index
+            grain = spec.grain.replace("one row per ", "")
+            rule = f"duplicate key ({', '.join(spec.key)}): each {grain} must appear once"
+        elif failure.rule == "not_nullable":
+            rows = rows.difference((already_bad or {}).get(columns[0], pd.Index([])))
+            rule = "must not be empty"
+        elif failure.found:
+            rule = (f"{failure.rule}; found {reprlib.repr(list(failure.found))} (recode them under "
+                    f"`values: {columns[0]}:` in columns.yaml)")
+        else:
+            rule = failure.rule
+        if len(rows):
+            problems.append(_problem(raw, typed, rule, columns, rows))
     return problems
 
 
@@ -222,9 +220,13 @@ def _find_files(folder: Path, maps: dict[str, TableMapping]) -> tuple[dict[str, 
     return files, problems
 
 
-def check_folder(path: str | Path, *, mapping: str | Path | dict[str, TableMapping] | None = None
-                 ) -> tuple[Dataset | None, list[Problem]]:
-    """Read and check every table of a dataset folder: the dataset (``None`` if any problem) and all problems."""
+def check_folder(path: str | Path, *, mapping: str | Path | dict[str, TableMapping] | None = None,
+                 compact_labels: bool = False) -> tuple[Dataset | None, list[Problem]]:
+    """Read and check every table of a dataset folder: the dataset (``None`` if any problem) and all problems.
+
+    ``compact_labels`` keeps the label columns of orders and touchpoints as categories (see
+    :func:`~channelkit.data.load_dataset`).
+    """
     folder = Path(path)
     if not folder.is_dir():
         raise ConfigError(f"dataset folder {folder} does not exist or is not a folder")
@@ -241,6 +243,9 @@ def check_folder(path: str | Path, *, mapping: str | Path | dict[str, TableMappi
     problems += table_problems
     if problems:
         return None, problems
+    if not compact_labels:
+        typed = {name: labels_to_object(name, frame) for name, frame in typed.items()}
+    pyarrow.default_memory_pool().release_unused()  # hand the readers' freed buffers back to the system
     dropped = {name: raw.dropped for name, raw in raws.items() if raw.dropped}
     return Dataset.from_tables(typed, path=folder, files={n: tuple(s[0] for s in r.sources) for n, r in raws.items()},
                                dropped_columns=dropped), []
