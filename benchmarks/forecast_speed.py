@@ -144,10 +144,11 @@ def main() -> None:
     if n_series < n_all:
         print(f"EXTRAPOLATED (timed {n_series} of {n_all} series): whole run ~{per_ck * n_all / 60:.0f} min")
         ck_seconds = per_ck * n_all
-    load = psutil.getloadavg()[0]
+    load, cores = psutil.getloadavg()[0], psutil.cpu_count()
+    busy = ("other jobs shared the machine: times are upper bounds" if load > cores
+            else "the machine was otherwise idle")
     print(f"whole run under 15 min: {ck_seconds < 900}; under 8 GB: {run_mem.peak_gb < 8}  "
-          f"(load average {load:.1f} on {psutil.cpu_count()} cores at the end: above the core count, "
-          "other jobs shared the machine and times are upper bounds)")
+          f"(load average {load:.1f} on {cores} cores at the end: {busy})")
 
 
 if __name__ == "__main__":

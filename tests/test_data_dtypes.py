@@ -140,6 +140,7 @@ def _reference_panel(orders: pd.DataFrame, freq: str = "D") -> pd.DataFrame:
         "date": days.to_numpy(), "sku": lines["sku"].astype(object).to_numpy(),
         "channel": lines["channel"].astype(object).to_numpy(), "units": units * paid, "revenue": value * paid,
         "list_value": units * lines["list_price"].to_numpy(dtype="float64") * paid,
+        "returned_list_value": units * lines["list_price"].to_numpy(dtype="float64") * ~paid,
         "returned_units": units * ~paid, "returned_revenue": value * ~paid, "orders": paid.astype("int64"),
     })
     cells = work.groupby(["date", "sku", "channel"], sort=True).sum().reset_index()

@@ -67,15 +67,18 @@ def test_weekly_panel_starts_on_monday(dataset):
     assert weekly["units"].sum() == daily_sales(dataset)["units"].sum()
 
 
-def test_fully_refunded_cell_keeps_its_returns_and_has_no_price():
+def test_fully_refunded_cell_keeps_its_returns_and_the_price_it_sold_at():
+    # Two refunded lines sold at 20% off (3 units: 2 @ 4.0 and 1 @ 4.0, shelf 5.0): net nothing,
+    # but the cell was on promotion, so a promo control must see it (else PPML separation).
     orders = pd.DataFrame({
-        "order_id": ["R1"], "sku": ["S"], "order_ts": pd.to_datetime(["2025-01-02 10:00"]), "customer_id": ["C"],
-        "channel": ["tmall"], "units": [2], "unit_price": [5.0], "list_price": [5.0], "discount": [0.0],
-        "status": ["refunded"],
+        "order_id": ["R1", "R2"], "sku": ["S", "S"], "order_ts": pd.to_datetime(["2025-01-02 10:00", "2025-01-02 11:00"]),
+        "customer_id": ["C", "D"], "channel": ["tmall", "tmall"], "units": [2, 1], "unit_price": [4.0, 4.0],
+        "list_price": [5.0, 5.0], "discount": [0.2, 0.2], "status": ["refunded", "refunded"],
     })
     panel = panel_from_orders(orders)
-    assert panel[["units", "revenue", "orders", "returned_units", "returned_revenue"]].iloc[0].tolist() == [0, 0, 0, 2, 10]
-    assert panel["price"].isna().all() and not panel["promo"].iloc[0]
+    assert panel[["units", "revenue", "orders", "returned_units", "returned_revenue"]].iloc[0].tolist() == [0, 0, 0, 3, 12]
+    assert panel[["price", "list_price"]].iloc[0].tolist() == [4.0, 5.0]
+    assert panel["discount"].iloc[0] == pytest.approx(0.2) and panel["promo"].iloc[0]
 
 
 def test_unknown_freq_is_refused(dataset):

@@ -11,9 +11,11 @@ How order statuses count (the one rule every notebook shares):
 - ``orders`` counts distinct order ids with a paid line in the cell. The key (order_id, sku) is
   unique in a validated dataset and a cell holds one SKU, so this is the number of paid lines.
 
-Prices are unit-weighted over paid lines: ``price = revenue / units`` (average paid price, empty
-when no paid unit), ``list_price = sum(list_price * units) / units`` (average shelf price), and
-``discount = 1 - price / list_price``. ``promo`` is True when ``discount >= promo_min_discount``
+Prices are unit-weighted over paid lines: ``price = revenue / units`` (average paid price),
+``list_price = sum(list_price * units) / units`` (average shelf price), and
+``discount = 1 - price / list_price``. In a cell where every sold unit was refunded the same
+formulas run over the refunded lines (the goods sold at that price and offer even if they came
+back); cells without any paid or refunded unit have empty prices. ``promo`` is True when ``discount >= promo_min_discount``
 (default 0.01, so rounding noise is no promotion) or a ``promotion`` event in ``events`` covers the
 day and channel (an event without channel covers all channels).
 
@@ -53,6 +55,14 @@ def _finish(cells: pd.DataFrame, *, events: pd.DataFrame | None, freq: str, prom
     sold = cells["units"].where(cells["units"] > 0)
     cells["price"] = cells["revenue"] / sold
     cells["list_price"] = cells["list_value"] / sold
+    # A cell whose every sold unit was refunded still sold at a price, often a promotion's: the
+    # refund does not undo the offer. Its prices come from the refunded lines.
+    only_returned = sold.isna() & (cells["returned_units"] > 0)
+    if only_returned.any():
+        back = cells["returned_units"].where(only_returned)
+        cells["price"] = cells["price"].fillna(cells["returned_revenue"] / back)
+        if "returned_list_value" in cells:
+            cells["list_price"] = cells["list_price"].fillna(cells["returned_list_value"] / back)
     cells["discount"] = 1.0 - cells["price"] / cells["list_price"]
     promo = cells["discount"].fillna(0.0) >= promo_min_discount
     if events is not None and not events.empty:
@@ -157,7 +167,10 @@ def panel_from_orders(orders: pd.DataFrame, *, freq: Literal["D", "W"] = "D", ev
         "returned_units": np.bincount(ids, weights=units * ~paid, minlength=n),
         "orders": np.bincount(ids[paid], minlength=n).astype("int64"),
     })
-    out["list_value"] = _group_sum(ids, units * orders["list_price"].to_numpy(dtype="float64")[keep] * paid)
+    list_line = units * orders["list_price"].to_numpy(dtype="float64")[keep]
+    out["list_value"] = _group_sum(ids, list_line * paid)
+    out["returned_list_value"] = _group_sum(ids, list_line * ~paid)
+    del list_line
     units *= orders["unit_price"].to_numpy(dtype="float64")[keep]  # now the line values
     out["revenue"] = _group_sum(ids, units * paid)
     out["returned_revenue"] = _group_sum(ids, units * ~paid)
