@@ -83,3 +83,15 @@ def test_cli_exits_2_with_one_message(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("channelkit report: error: config") and "unknown key 'colour'" in err
     assert "missing' is not an existing folder" in err
+
+
+def test_channels_are_checked_against_the_dataset(tmp_path):
+    # A typo in `channels` would filter every notebook down to nothing: the config check names it.
+    data = tmp_path / "shop"
+    data.mkdir()
+    (data / "channels.csv").write_text("channel,kind,type,name,commission_rate\n"
+                                       "tmall,sales,marketplace,Tmall,0.05\njd,sales,marketplace,JD,0.06\n"
+                                       "search,marketing,search,Search ads,0\n", encoding="utf-8")
+    assert parse_config({"data_dir": str(data), "channels": ["tmall", "jd"]}).channels == ("tmall", "jd")
+    with pytest.raises(ConfigError, match=r"channels \['tmal', 'search'\] are not sales channels .* \(it has: jd, tmall\)"):
+        parse_config({"data_dir": str(data), "channels": ["tmal", "jd", "search"]})

@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from channelkit.errors import ConfigError
+from channelkit.errors import ChannelkitError, ConfigError
 
 DEFAULT_CONFIG_PATH = Path("config/report.yaml")
 DEFAULT_TIMEOUT_S = 1800.0
@@ -160,6 +160,11 @@ def parse_config(raw: Mapping[str, Any], *, source: Path | None = None) -> Repor
     if values["start"] and values["end"] and values["start"] > values["end"]:
         problems.append(f"start ({values['start']}) must not be after end ({values['end']})")
     values["channels"] = _channels(raw.get("channels"), problems)
+    if values["channels"] and "data_dir" in values and values["data_dir"].is_dir():
+        unknown, known = _unknown_channels(values["data_dir"], values["channels"])
+        if unknown:
+            problems.append(f"channels {list(unknown)} are not sales channels of the dataset in "
+                            f"{str(values['data_dir'])!r} (it has: {', '.join(known)})")
     if "currency" in raw:
         cur = raw["currency"]
         if not (isinstance(cur, str) and re.fullmatch(r"[A-Z]{3}", cur)):
@@ -220,6 +225,28 @@ def _channels(value: Any, problems: list[str]) -> tuple[str, ...] | None:
         return tuple(value)
     problems.append(f"channels must be a non-empty list of channel names or null, but got {reprlib.repr(value)}")
     return None
+
+
+def _unknown_channels(folder: Path, channels: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """Configured channels missing from the dataset's sales channels, and the known ones.
+
+    A typo here would otherwise give every notebook an empty filter and a report of zeros.
+    Only the small ``channels`` table is read; when it is absent or unreadable nothing is
+    flagged here, because the dataset check that every run starts with reports it in full.
+    """
+    from channelkit.data.loaders import read_table, resolve_mapping, table_files
+
+    try:
+        mapping = resolve_mapping(folder, None).get("channels")
+        files = table_files(folder, "channels", mapping)
+        frame = read_table(files, "channels", mapping=mapping).frame if files else None
+    except ChannelkitError:
+        return [], []
+    if frame is None or "channel" not in frame:
+        return [], []
+    sales = frame[frame["kind"].astype(str).str.strip() == "sales"] if "kind" in frame else frame
+    known = sorted(sales["channel"].dropna().astype(str).str.strip().unique())
+    return [c for c in channels if c not in known], known
 
 
 def _notebooks(value: Any, problems: list[str]) -> dict[str, NotebookSettings]:
