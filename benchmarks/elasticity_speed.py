@@ -6,8 +6,11 @@
 Times ``estimate_elasticities`` (PPML, channel x category x date effects, series trends) on every
 SKU x channel pair, then a per-series loop of statsmodels (log units on log price, day-of-week
 dummies and a trend, on selling days: the usual spreadsheet-grade fit) on ``--subset`` pairs,
-scaled to all pairs. Prints both times and their ratio from the same run, and, when the folder
-has a ``truth.json``, the accuracy of each against the generator's elasticities.
+scaled to all pairs, and the same model fitted by pyfixest (``engine="pyfixest"``) against channelkit
+on all channels of ``--pyfixest-skus`` SKUs of one category (pyfixest builds one dense column per
+pair, so it cannot take all pairs of ``large``). Prints the times and their
+ratios from the same run, the largest gaps between the two engines' estimates and standard errors,
+and, when the folder has a ``truth.json``, the accuracy against the generator's elasticities.
 Target (issue 8, point 5): all pairs of the large sample in under 2 minutes on 2 cores.
 """
 from __future__ import annotations
@@ -47,6 +50,28 @@ def statsmodels_loop(panel: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["sku", "channel", "elasticity", "se"])
 
 
+def pyfixest_side_by_side(panel: pd.DataFrame, n_skus: int) -> None:
+    """Both engines on all channels of the first SKUs of one category: CPU time and agreement."""
+    from channelkit.elasticity import estimate_elasticities
+
+    if n_skus < 1:
+        return
+    if "category" in panel.columns:
+        panel = panel[panel["category"] == sorted(panel["category"].unique())[0]]
+    part = panel[panel["sku"].isin(sorted(panel["sku"].unique())[:n_skus])]
+    t0 = time.process_time()
+    ours = estimate_elasticities(part)
+    t_ours = time.process_time() - t0
+    t0 = time.process_time()
+    lib = estimate_elasticities(part, engine="pyfixest")
+    t_lib = time.process_time() - t0
+    ok = ours["status"].eq("ok")
+    print(f"same model on {len(ours):,} pairs of {part['sku'].nunique()} SKUs (CPU): "
+          f"channelkit {t_ours:.1f} s, pyfixest {t_lib:.1f} s, ratio {t_lib / max(t_ours, 1e-9):.1f}x; "
+          f"max |estimate gap| {(lib['elasticity'] - ours['elasticity'])[ok].abs().max():.1e}, "
+          f"max relative se gap {(lib['se'] / ours['se'] - 1)[ok].abs().max():.1e}")
+
+
 def accuracy(est: pd.DataFrame, truth: pd.DataFrame, level: float = 0.90) -> str:
     from scipy import stats
 
@@ -63,6 +88,8 @@ def main() -> None:
     src.add_argument("--data", type=Path, help="dataset folder (e.g. a generated large sample)")
     src.add_argument("--panel", type=Path, help="panel CSV/Parquet with date, sku, channel, units, price")
     parser.add_argument("--subset", type=int, default=300, help="pairs timed in the statsmodels loop")
+    parser.add_argument("--pyfixest-skus", type=int, default=40,
+                        help="SKUs of the first category fitted by both engines (0: skip)")
     args = parser.parse_args()
     from channelkit.elasticity import estimate_elasticities
 
@@ -83,6 +110,7 @@ def main() -> None:
           f"{per_pair * n_pairs:8.1f} s")
     print(f"ratio (loop / channelkit): {per_pair * n_pairs / ours:.1f}x; target < 120 s: "
           f"{'met' if ours < 120 else 'NOT met'}")
+    pyfixest_side_by_side(panel, args.pyfixest_skus)
     truth_file = (args.data / "truth.json") if args.data else None
     if truth_file is not None and truth_file.exists():
         truth = pd.DataFrame(json.loads(truth_file.read_text())["elasticity"])[["sku", "channel", "elasticity"]]

@@ -35,6 +35,18 @@ def test_cli_writes_one_row_per_group(tmp_path: Path, capsys) -> None:
     assert "wrote 8 rows" in capsys.readouterr().out
 
 
+def test_cli_pyfixest_engine_gives_the_default_numbers(tmp_path: Path) -> None:
+    panel, ours, lib = tmp_path / "panel.csv", tmp_path / "ours.csv", tmp_path / "lib.csv"
+    write_panel(panel)
+    assert main(["elasticity", "--panel", str(panel), "--out", str(ours), "--controls", "promo"]) == 0
+    assert main(["elasticity", "--panel", str(panel), "--out", str(lib), "--controls", "promo",
+                 "--engine", "pyfixest"]) == 0
+    a, b = pd.read_csv(ours), pd.read_csv(lib)
+    np.testing.assert_allclose(b["elasticity"], a["elasticity"], atol=1e-6)
+    np.testing.assert_allclose(b["se"], a["se"], rtol=1e-4)
+    assert b["method"].eq("ppml (pyfixest)").all()
+
+
 def test_cli_pooled_by_sku_has_empty_channel(tmp_path: Path) -> None:
     panel, out = tmp_path / "panel.csv", tmp_path / "out.parquet"
     write_panel(panel)

@@ -3,6 +3,7 @@
     channelkit elasticity --panel sales.csv --out elasticities.csv
     channelkit elasticity --panel scanner.parquet --by sku --controls promo feature --out e.parquet
     channelkit elasticity --data data/sample --pool --out elasticities.csv
+    channelkit elasticity --panel small.csv --engine pyfixest --out e.csv   # the same model fitted by pyfixest
 
 The panel (CSV, Parquet or xlsx; daily or weekly) needs ``date, sku, channel, units, price``;
 optional promotion/feature columns are named with ``--controls``; a ``category`` column (added
@@ -34,6 +35,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", default="ppml", choices=("ppml", "ols", "dml"),
                         help="ppml: Poisson, keeps zero periods (default); ols: log-log on selling periods; "
                              "dml: double machine learning")
+    parser.add_argument("--engine", default="channelkit", choices=("channelkit", "pyfixest"),
+                        help="channelkit: fast solver (default); pyfixest: the same model fitted by pyfixest "
+                             "(same numbers, small panels only)")
+    parser.add_argument("--vcov", default="hetero", choices=("hetero", "nw"),
+                        help="standard errors: heteroskedasticity-robust (default) or Newey-West within each "
+                             "series, for demand shocks that persist")
+    parser.add_argument("--nw-lag", type=int, default=None, metavar="N",
+                        help="with --vcov nw: periods of autocorrelation (default floor(T ** 0.25))")
     parser.add_argument("--time-effects", default="date", choices=("date", "calendar"),
                         help="period fixed effects per stratum (default) or shared calendar controls")
     parser.add_argument("--time-by", nargs="*", default=None, metavar="COL",
@@ -80,7 +89,8 @@ def _estimate(panel, args: argparse.Namespace):
 
     return estimate_elasticities(panel, by=by, controls=args.controls, method=args.method,
                                  time_effects=args.time_effects, time_by=args.time_by, trend=not args.no_trend,
-                                 level=args.level, min_obs=args.min_obs, min_price_sd=args.min_price_sd)
+                                 level=args.level, min_obs=args.min_obs, min_price_sd=args.min_price_sd,
+                                 engine=args.engine, vcov=args.vcov, nw_lag=args.nw_lag)
 
 
 def run(args: argparse.Namespace) -> int:

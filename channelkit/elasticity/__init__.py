@@ -6,7 +6,8 @@ double machine learning, optimal prices under business rules and a scenario simu
     pooled = partial_pool(est.merge(products[["sku", "category"]], on="sku"))
 
 Modules: ``design`` (panel preparation, identification, calendar controls), ``solver``
-(vectorised fixed-effects fit), ``estimate`` (own-price elasticities), ``pooling`` (empirical
+(vectorised fixed-effects fit), ``covariance`` (exact robust standard errors), ``estimate``
+(own-price elasticities), ``fixest`` (the same model fitted by pyfixest), ``pooling`` (empirical
 Bayes), ``dml`` (double machine learning), ``cross`` (cross-price), ``pricing`` (optimal
 prices and rules), ``scenario`` (what-if simulator).
 """

@@ -15,14 +15,17 @@ Model (log-log, constant elasticity)::
   consistent for the elasticity of expected units (see :mod:`.design`); ``method="ols"``: least
   squares of log units on periods with sales, the classic scanner-data log-log regression, biased
   when many periods sell nothing.
-- Standard errors: heteroskedasticity-robust sandwich (:func:`.solver.slope_covariance`); the
-  interval is ``e +/- z_(1+level)/2 * se`` (normal).
+- Standard errors: heteroskedasticity-robust sandwich over all parameters, fixest's
+  ``vcov="hetero"`` with its small-sample factor (:mod:`.covariance`); the interval is
+  ``e +/- z_(1+level)/2 * se`` (normal).
+- ``engine="pyfixest"`` fits the same model with the pyfixest library (:mod:`.fixest`).
 
 Series that fail :func:`.design.identification` are reported with their status and no number.
 """
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from typing import Literal, Sequence
 
 import numpy as np
@@ -30,17 +33,21 @@ import pandas as pd
 from scipy import stats
 
 from channelkit.elasticity.design import PanelArrays, calendar_controls, identification, prepare_panel
-from channelkit.elasticity.solver import fit_fe, slope_covariance
+from channelkit.elasticity.covariance import exact_slope_covariance
+from channelkit.elasticity.solver import fit_fe
 from channelkit.errors import InputError
 
 Method = Literal["ppml", "ols"]
 TimeEffects = Literal["date", "calendar"]
+Engine = Literal["channelkit", "pyfixest"]
+Vcov = Literal["hetero", "nw"]
 RESULT_COLUMNS = ["sku", "channel", "elasticity", "se", "ci_low", "ci_high", "n_obs", "n_series", "status",
                   "method", "price_sd", "units"]
 
 
 def check_options(*, by: Sequence[str], method: str, time_effects: str, level: float,
-                  sku_col: str = "sku", channel_col: str = "channel") -> tuple[str, ...]:
+                  sku_col: str = "sku", channel_col: str = "channel", vcov: str = "hetero",
+                  nw_lag: int | None = None) -> tuple[str, ...]:
     """Validate the shared options; returns ``by`` as a tuple."""
     by = tuple(by)
     if by not in ((sku_col, channel_col), (sku_col,)):
@@ -51,7 +58,16 @@ def check_options(*, by: Sequence[str], method: str, time_effects: str, level: f
         raise InputError(f"`time_effects` must be 'date' or 'calendar', but got {time_effects!r}")
     if not 0 < level < 1:
         raise InputError(f"`level` must satisfy 0 < level < 1, but got {level}")
+    if vcov not in ("hetero", "nw"):
+        raise InputError(f"`vcov` must be 'hetero' or 'nw', but got {vcov!r}")
+    if nw_lag is not None and (not isinstance(nw_lag, (int, np.integer)) or nw_lag < 1):
+        raise InputError(f"`nw_lag` must be a whole number of periods >= 1, but got {nw_lag!r}")
     return by
+
+
+def newey_west_lag(n_periods: int, nw_lag: int | None) -> int:
+    """The Newey-West lag: ``nw_lag``, else pyfixest's default ``floor(T ** 0.25)`` (5 for two years of days)."""
+    return int(nw_lag) if nw_lag is not None else max(1, int(np.floor(n_periods ** 0.25)))
 
 
 def _strata(arrays: PanelArrays, time_by: Sequence[str]) -> np.ndarray:
@@ -71,27 +87,38 @@ def _calendar_array(arrays: PanelArrays, drop: Sequence[str] = ()) -> tuple[np.n
     return block, list(cal.columns)
 
 
-def fit_arrays(
+@dataclass
+class FitInputs:
+    """What every engine fits: the series that pass identification, their response and design.
+
+    ``mask`` the cells in the fit, ``y`` units (log units for OLS), ``slope`` dense slope-group codes
+    (-1 for series left out), ``strata`` time-stratum codes (None with calendar controls),
+    ``controls`` ``(K, G, T)`` with ``names``, ``diag`` the per-series identification table.
+    """
+
+    diag: pd.DataFrame
+    family: str
+    mask: np.ndarray
+    y: np.ndarray
+    slope: np.ndarray
+    strata: np.ndarray | None
+    controls: np.ndarray
+    names: list[str]
+
+
+def fit_inputs(
     arrays: PanelArrays,
     *,
-    by: Sequence[str] = ("sku", "channel"),
-    method: Method = "ppml",
-    time_effects: TimeEffects = "date",
-    time_by: Sequence[str] = ("channel",),
-    trend: bool = True,
-    level: float = 0.90,
-    min_obs: int = 20,
-    min_positive: int = 5,
-    min_price_sd: float = 0.01,
-    max_iter: int = 1000,
-    tol: float = 1e-8,
-) -> tuple[pd.DataFrame, dict]:
-    """Estimate from prepared arrays; returns the result frame and a dict of fit details.
-
-    The details hold ``eta`` (fitted linear predictor, for offsets), ``gamma`` (shared control
-    coefficients by name), ``fit`` (the :class:`.solver.FEFit`) and the per-series ``diagnostics``.
-    """
-    by = check_options(by=by, method=method, time_effects=time_effects, level=level)
+    by: tuple[str, ...],
+    method: Method,
+    time_effects: TimeEffects,
+    time_by: Sequence[str],
+    trend: bool,
+    min_obs: int,
+    min_positive: int,
+    min_price_sd: float,
+) -> FitInputs:
+    """Identification, strata, response and controls shared by :func:`fit_arrays` and the pyfixest engine."""
     diag = identification(arrays, min_obs=min_obs, min_positive=min_positive, min_price_sd=min_price_sd)
     ok = diag["status"].eq("ok").to_numpy()
     strata = _strata(arrays, time_by) if time_effects == "date" else None
@@ -108,20 +135,52 @@ def fit_arrays(
         y = np.log(np.where(mask, y, 1.0))
     slope_keys = arrays.keys[list(by)].astype(str)
     slope_codes = pd.MultiIndex.from_frame(slope_keys).factorize()[0]
-    slope = np.where(ok, slope_codes, -1)
+    slope = _dense_codes(np.where(ok, slope_codes, -1))
     controls, names = _drop_absorbed(arrays.controls, list(arrays.control_names), mask, strata)
     if time_effects == "calendar":
         cal, cal_names = _calendar_array(arrays, drop=("trend",) if trend else ())
         controls = np.concatenate([controls, cal]) if controls.size else cal
         names += cal_names
-    fit = fit_fe(y, np.nan_to_num(arrays.logp), mask, slope=_dense_codes(slope), stratum=strata,
-                 controls=controls if controls.shape[0] else None, family=family, trend=trend, max_iter=max_iter, tol=tol)
-    var, n_obs = slope_covariance(y, np.nan_to_num(arrays.logp), mask, fit, slope=_dense_codes(slope),
-                                  stratum=strata, family=family)
-    result = _result_frame(arrays, diag, by, slope, fit.eps, var, n_obs, level, method, fit.converged)
-    details = {"eta": fit.eta, "gamma": dict(zip(names, fit.gamma)), "fit": fit, "diagnostics": diag,
-               "mask": mask, "family": family, "strata": strata, "slope": _dense_codes(slope), "y": y,
-               "controls": controls, "control_names": names}
+    return FitInputs(diag=diag, family=family, mask=mask, y=y, slope=slope, strata=strata, controls=controls,
+                     names=names)
+
+
+def fit_arrays(
+    arrays: PanelArrays,
+    *,
+    by: Sequence[str] = ("sku", "channel"),
+    method: Method = "ppml",
+    time_effects: TimeEffects = "date",
+    time_by: Sequence[str] = ("channel",),
+    trend: bool = True,
+    level: float = 0.90,
+    min_obs: int = 20,
+    min_positive: int = 5,
+    min_price_sd: float = 0.01,
+    max_iter: int = 1000,
+    tol: float = 1e-8,
+    vcov: Vcov = "hetero",
+    nw_lag: int | None = None,
+) -> tuple[pd.DataFrame, dict]:
+    """Estimate from prepared arrays; returns the result frame and a dict of fit details.
+
+    The details hold ``eta`` (fitted linear predictor, for offsets), ``gamma`` (shared control
+    coefficients by name), ``fit`` (the :class:`.solver.FEFit`) and the per-series ``diagnostics``.
+    """
+    by = check_options(by=by, method=method, time_effects=time_effects, level=level, vcov=vcov, nw_lag=nw_lag)
+    lag = newey_west_lag(arrays.y.shape[1], nw_lag) if vcov == "nw" else 0
+    inp = fit_inputs(arrays, by=by, method=method, time_effects=time_effects, time_by=time_by, trend=trend,
+                     min_obs=min_obs, min_positive=min_positive, min_price_sd=min_price_sd)
+    controls = inp.controls if inp.controls.shape[0] else None
+    logp = np.nan_to_num(arrays.logp)
+    fit = fit_fe(inp.y, logp, inp.mask, slope=inp.slope, stratum=inp.strata, controls=controls,
+                 family=inp.family, trend=trend, max_iter=max_iter, tol=tol)
+    var, n_obs = exact_slope_covariance(inp.y, logp, inp.mask, fit, slope=inp.slope, stratum=inp.strata,
+                                        controls=controls, family=inp.family, lag=lag)
+    result = result_frame(arrays, inp.diag, by, inp.slope, fit.eps, var, n_obs, level, method, fit.converged)
+    details = {"eta": fit.eta, "gamma": dict(zip(inp.names, fit.gamma)), "fit": fit, "diagnostics": inp.diag,
+               "mask": inp.mask, "family": inp.family, "strata": inp.strata, "slope": inp.slope, "y": inp.y,
+               "controls": inp.controls, "control_names": inp.names}
     return result, details
 
 
@@ -156,7 +215,7 @@ def _dense_codes(slope: np.ndarray) -> np.ndarray:
     return out
 
 
-def _result_frame(arrays: PanelArrays, diag: pd.DataFrame, by: tuple[str, ...], slope: np.ndarray,
+def result_frame(arrays: PanelArrays, diag: pd.DataFrame, by: tuple[str, ...], slope: np.ndarray,
                   eps: np.ndarray, var: np.ndarray, n_obs: np.ndarray, level: float, method: str,
                   converged: bool) -> pd.DataFrame:
     """One row per slope group: estimate, se, interval, status; NaN estimates unless ``ok``."""
@@ -211,6 +270,9 @@ def estimate_elasticities(
     units_col: str = "units",
     price_col: str = "price",
     list_price_col: str = "list_price",
+    engine: Engine = "channelkit",
+    vcov: Vcov = "hetero",
+    nw_lag: int | None = None,
 ) -> pd.DataFrame:
     """Own-price elasticity per SKU x channel (or per SKU), one row per group (model above).
 
@@ -222,18 +284,30 @@ def estimate_elasticities(
     ``time_by`` names the strata of the period effects; it may name series attributes of the
     panel such as ``category``. Default ``None``: channel x category x period when the panel has
     a ``category`` column (categories have their own yearly season), else channel x period.
-    ``trend`` adds a linear trend per series.
+    ``trend`` adds a linear trend per series. ``engine="pyfixest"`` fits the same model with
+    pyfixest's ``fepois``/``feols`` (:mod:`.fixest`; same numbers, far slower, small panels only).
+    ``vcov="hetero"`` (default) gives heteroskedasticity-robust errors; ``vcov="nw"`` Newey-West
+    errors within each series up to ``nw_lag`` periods (default ``floor(T ** 0.25)``), wider when a
+    series' demand shocks persist from one period to the next.
     """
+    if engine not in ("channelkit", "pyfixest"):
+        raise InputError(f"`engine` must be 'channelkit' or 'pyfixest', but got {engine!r}")
     if time_by is None:
         time_by = (channel_col, "category") if "category" in panel.columns else (channel_col,)
     check_options(by=by, method=method, time_effects=time_effects, level=level, sku_col=sku_col,
-                  channel_col=channel_col)
+                  channel_col=channel_col, vcov=vcov, nw_lag=nw_lag)
     attrs = [c for c in time_by if c not in (sku_col, channel_col)]
     arrays = prepare_panel(panel, controls=controls, date_col=date_col, sku_col=sku_col, channel_col=channel_col,
                            units_col=units_col, price_col=price_col, list_price_col=list_price_col,
                            series_attrs=attrs)
     time_by = tuple("channel" if c == channel_col else "sku" if c == sku_col else c for c in time_by)
-    result, _ = fit_arrays(arrays, by=tuple("sku" if c == sku_col else "channel" for c in by), method=method,
-                           time_effects=time_effects, time_by=time_by, trend=trend, level=level, min_obs=min_obs,
-                           min_positive=min_positive, min_price_sd=min_price_sd)
+    options = dict(by=tuple("sku" if c == sku_col else "channel" for c in by), method=method,
+                   time_effects=time_effects, time_by=time_by, trend=trend, level=level, min_obs=min_obs,
+                   min_positive=min_positive, min_price_sd=min_price_sd, vcov=vcov, nw_lag=nw_lag)
+    if engine == "pyfixest":
+        from channelkit.elasticity.fixest import fit_pyfixest
+
+        result, _ = fit_pyfixest(arrays, **options)
+    else:
+        result, _ = fit_arrays(arrays, **options)
     return result.rename(columns={"sku": sku_col, "channel": channel_col})

@@ -224,7 +224,11 @@ def slope_covariance(
     stratum: np.ndarray | None = None,
     family: Family = "poisson",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Heteroskedasticity-robust (sandwich) variance of each slope, and its number of observations.
+    """First-order robust variance of each slope, and its number of observations.
+
+    The exact variance is :func:`.covariance.exact_slope_covariance`; this approximation, linear
+    in the data, serves strata too large for it (thousands of series sharing period effects, where
+    each series' share of its stratum, and so the approximation's error, is small).
 
     With the series terms concentrated out (``x~`` = x minus its working-weighted projection on the
     series' constant and trend) and ``s_gt = w_gt / sum_{h in stratum} w_ht`` the series' share of
