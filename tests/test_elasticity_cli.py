@@ -32,7 +32,8 @@ def test_cli_writes_one_row_per_group(tmp_path: Path, capsys) -> None:
     assert {"sku", "channel", "elasticity", "ci_low", "ci_high", "n_obs", "status"} <= set(result.columns)
     assert len(result) == 8 and result["sku"].str.startswith("00").all()  # SKU codes stay text
     assert abs(result["elasticity"].median() + 1.2) < 0.25
-    assert "wrote 8 rows" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "wrote 8 rows" in out and "read as zero sales" in out  # 1% zero rows: an orders-style export
 
 
 def test_cli_pyfixest_engine_gives_the_default_numbers(tmp_path: Path) -> None:

@@ -29,6 +29,47 @@ def test_gap_becomes_zero_with_shelf_price_times_channel_discount() -> None:
     assert arrays.mask.all()
 
 
+def test_gaps_are_missing_when_the_panel_lists_its_zero_periods() -> None:
+    panel = pd.concat([tiny_panel(), pd.DataFrame([("2024-01-02", "S3", "tm", 0, 5.0, 5.0),
+                                                   ("2024-01-04", "S3", "tm", 2, 5.0, 5.0)],
+                                                  columns=tiny_panel().columns)], ignore_index=True)
+    arrays = prepare_panel(panel)  # 1 of 9 rows records zero units: the export lists zero periods itself
+    s2 = arrays.keys.index[arrays.keys["sku"] == "S2"][0]
+    s3 = arrays.keys.index[arrays.keys["sku"] == "S3"][0]
+    assert arrays.gaps == "missing"
+    assert arrays.mask[s2].tolist() == [True, True, False, True]  # Jan 3 was not observed
+    assert arrays.mask[s3].tolist() == [False, True, False, True] and arrays.y[s3, 1] == 0
+    forced = prepare_panel(panel, gaps="zero")
+    assert forced.gaps == "zero" and forced.mask[s2].all() and forced.y[s2, 2] == 0
+    assert prepare_panel(tiny_panel()).gaps == "zero"  # no zero rows: an orders export, gaps sold nothing
+    with pytest.raises(InputError, match="`gaps` must be"):
+        prepare_panel(tiny_panel(), gaps="drop")
+
+
+def test_unobserved_weeks_read_as_zero_sales_would_bias_the_elasticity() -> None:
+    """Scanner-style panel: zero weeks are listed; shelf prices hold for 6 weeks; weeks at the highest
+    prices are often not recorded (item not carried). Reading those gaps as zero sales attaches zeros to
+    the carried high price and inflates the elasticity; reading them as missing recovers the true -1.5."""
+    from channelkit.elasticity import estimate_elasticities
+
+    rng = np.random.default_rng(4)
+    weeks = pd.date_range("2021-01-04", periods=300, freq="W-MON")
+    rows = []
+    for s in range(10):
+        for store in ("a", "b", "c"):
+            lp = np.log(5) + np.repeat(rng.normal(0, 0.2, 50), 6) + rng.normal(0, 0.05, 300)
+            units = rng.poisson(np.exp(0.8 - 1.5 * (lp - np.log(5))))
+            keep = ~((lp > np.quantile(lp, 0.8)) & (rng.random(len(weeks)) < 0.6))
+            rows.append(pd.DataFrame({"date": weeks[keep], "sku": f"S{s}", "channel": store, "units": units[keep],
+                                      "price": np.exp(lp[keep])}))
+    panel = pd.concat(rows, ignore_index=True)
+    assert (panel["units"] == 0).mean() > 0.05
+    auto = estimate_elasticities(panel)  # reads the gaps as missing (seeds 4-9: medians -1.45 to -1.59)
+    as_zero = estimate_elasticities(panel, gaps="zero")  # (seeds 4-9: -1.95 to -2.15)
+    assert abs(auto["elasticity"].median() + 1.5) < 0.15
+    assert as_zero["elasticity"].median() < -1.8
+
+
 def test_without_list_price_the_nearest_price_is_carried() -> None:
     arrays = prepare_panel(tiny_panel().drop(columns="list_price"))
     s2 = arrays.keys.index[arrays.keys["sku"] == "S2"][0]

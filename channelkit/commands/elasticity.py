@@ -43,6 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "series, for demand shocks that persist")
     parser.add_argument("--nw-lag", type=int, default=None, metavar="N",
                         help="with --vcov nw: periods of autocorrelation (default floor(T ** 0.25))")
+    parser.add_argument("--gaps", default="auto", choices=("auto", "zero", "missing"),
+                        help="a period without a row inside a series' span: zero sales (orders exports), missing "
+                             "(scanner data that lists zero weeks itself), or auto: missing when >= 5%% of rows "
+                             "record zero units (default; --data always uses zero)")
     parser.add_argument("--time-effects", default="date", choices=("date", "calendar"),
                         help="period fixed effects per stratum (default) or shared calendar controls")
     parser.add_argument("--time-by", nargs="*", default=None, metavar="COL",
@@ -90,7 +94,8 @@ def _estimate(panel, args: argparse.Namespace):
     return estimate_elasticities(panel, by=by, controls=args.controls, method=args.method,
                                  time_effects=args.time_effects, time_by=args.time_by, trend=not args.no_trend,
                                  level=args.level, min_obs=args.min_obs, min_price_sd=args.min_price_sd,
-                                 engine=args.engine, vcov=args.vcov, nw_lag=args.nw_lag)
+                                 engine=args.engine, vcov=args.vcov, nw_lag=args.nw_lag,
+                                 gaps="zero" if args.data else args.gaps)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--level must satisfy 0 < level < 1 (e.g. 0.9), but got {args.level}")
     panel = read_panel(args.panel) if args.panel else dataset_panel(args.data, args.freq)
     result = _estimate(panel, args)
+    gaps = result.attrs.get("gaps")
     if args.pool:
         from channelkit.elasticity.pooling import partial_pool
 
@@ -115,5 +121,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         result.to_parquet(args.out, index=False)
     counts = result["status"].value_counts().to_dict()
-    print(f"wrote {len(result)} rows to {args.out} (status: {counts})")
+    read = {"zero": "; periods without a row read as zero sales",
+            "missing": "; periods without a row read as not observed"}.get(gaps, "")
+    print(f"wrote {len(result)} rows to {args.out} (status: {counts}{read})")
     return 0

@@ -6,8 +6,15 @@ reduction. This module builds those arrays from a tidy long panel.
 
 Conventions (documented because they change estimates):
 
-- **Zeros.** A series is active from its first to its last row in the panel; periods inside that
-  span without a row are periods without sales (units 0). Zeros are kept: the default estimator
+- **Gaps.** A series is active from its first to its last row in the panel. A period inside that
+  span without a row (a gap) is either a period without sales, as in an export of orders that
+  lists only days with sales (``gaps="zero"``), or a period not observed, as in scanner data that
+  lists zero-sale weeks itself and leaves out weeks the item was not carried (``gaps="missing"``:
+  the period is left out of the fit). ``gaps="auto"`` (default) reads the panel: when at least
+  ``ZERO_ROW_SHARE`` (5%) of its rows record zero units the export lists its zero-sale periods, so
+  gaps are missing; otherwise gaps are zero sales. Orders-derived panels have few zero rows (only
+  fully refunded days), so they get ``"zero"``.
+- **Zeros.** Zero-sale periods are kept: the default estimator
   is Poisson pseudo-likelihood (PPML), whose elasticity is the coefficient on log price and which
   is consistent for a constant elasticity of *expected* units even when many periods sell nothing
   (Santos Silva & Tenreyro 2006, "The log of gravity"). Negative net units (return-heavy days)
@@ -25,7 +32,7 @@ from __future__ import annotations
 import reprlib
 import warnings
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Literal, Sequence
 
 import numpy as np
 import pandas as pd
@@ -33,6 +40,8 @@ import pandas as pd
 from channelkit.errors import InputError
 
 REQUIRED = ("date", "sku", "channel", "units", "price")
+ZERO_ROW_SHARE = 0.05
+Gaps = Literal["auto", "zero", "missing"]
 
 
 @dataclass
@@ -42,7 +51,8 @@ class PanelArrays:
     ``keys`` has one row per series (columns ``sku`` and ``channel`` whatever the input names,
     which ``sku_col``/``channel_col`` remember); ``y`` units (0 off-span), ``logp`` log
     price (NaN where unknown), ``mask`` True where a period enters the fit, ``controls`` shape
-    ``(K, G, T)``, ``control_names`` their names, ``dates`` the period grid.
+    ``(K, G, T)``, ``control_names`` their names, ``dates`` the period grid, ``gaps`` how periods
+    without a row were read (``"zero"`` or ``"missing"``).
     """
 
     keys: pd.DataFrame
@@ -54,6 +64,7 @@ class PanelArrays:
     control_names: list[str] = field(default_factory=list)
     sku_col: str = "sku"
     channel_col: str = "channel"
+    gaps: str = "zero"
 
     @property
     def n_series(self) -> int:
@@ -129,13 +140,17 @@ def prepare_panel(
     list_price_col: str = "list_price",
     impute_price: bool = True,
     series_attrs: Sequence[str] = (),
+    gaps: Gaps = "auto",
 ) -> PanelArrays:
     """Dense arrays of a tidy daily or weekly panel (conventions in the module docstring).
 
     ``series_attrs`` names columns constant within a series (e.g. ``category``) to carry into
     ``keys`` (first value per series). Duplicate ``(date, sku, channel)`` rows are summed (units) and unit-weighted (price).
+    ``gaps`` says what a period without a row means (module docstring).
     Raises :class:`InputError` on missing columns, non-numeric or non-positive prices.
     """
+    if gaps not in ("auto", "zero", "missing"):
+        raise InputError(f"`gaps` must be 'auto', 'zero' or 'missing', but got {gaps!r}")
     series_attrs = [a for a in series_attrs if a not in (sku_col, channel_col)]
     cols = [date_col, sku_col, channel_col, units_col, price_col, *controls, *series_attrs]
     check_panel(panel, columns=cols)
@@ -166,7 +181,10 @@ def prepare_panel(
     last = np.zeros(shape[0], dtype=int); np.maximum.at(last, g, t)
     cols_t = np.arange(shape[1])[None, :]
     active = (cols_t >= first[:, None]) & (cols_t <= last[:, None])
-    units = np.where(active & np.isnan(units), 0.0, units)
+    if gaps == "auto":
+        gaps = "missing" if float((long["_units"] <= 0).mean()) >= ZERO_ROW_SHARE else "zero"
+    if gaps == "zero":
+        units = np.where(active & np.isnan(units), 0.0, units)
     price = dense(long["_price"].to_numpy())
     channel_codes = pd.factorize(keys["channel"])[0]
     if impute_price:
@@ -182,7 +200,8 @@ def prepare_panel(
             pd.MultiIndex.from_arrays([panel[sku_col].astype(str), panel[channel_col].astype(str)])).first()
         keys[a] = first_val.reindex(pd.MultiIndex.from_frame(keys[["sku", "channel"]])).to_numpy()
     return PanelArrays(keys=keys, dates=dates, y=y, logp=np.where(mask, logp, np.nan), mask=mask,
-                       controls=ctrl, control_names=list(controls), sku_col=sku_col, channel_col=channel_col)
+                       controls=ctrl, control_names=list(controls), sku_col=sku_col, channel_col=channel_col,
+                       gaps=gaps)
 
 
 def _dedupe(long: pd.DataFrame, *, n_controls: int) -> pd.DataFrame:

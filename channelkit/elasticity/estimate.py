@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from channelkit.elasticity.design import PanelArrays, calendar_controls, identification, prepare_panel
+from channelkit.elasticity.design import Gaps, PanelArrays, calendar_controls, identification, prepare_panel
 from channelkit.elasticity.covariance import exact_slope_covariance
 from channelkit.elasticity.solver import fit_fe
 from channelkit.errors import InputError
@@ -273,6 +273,7 @@ def estimate_elasticities(
     engine: Engine = "channelkit",
     vcov: Vcov = "hetero",
     nw_lag: int | None = None,
+    gaps: Gaps = "auto",
 ) -> pd.DataFrame:
     """Own-price elasticity per SKU x channel (or per SKU), one row per group (model above).
 
@@ -288,7 +289,8 @@ def estimate_elasticities(
     pyfixest's ``fepois``/``feols`` (:mod:`.fixest`; same numbers, far slower, small panels only).
     ``vcov="hetero"`` (default) gives heteroskedasticity-robust errors; ``vcov="nw"`` Newey-West
     errors within each series up to ``nw_lag`` periods (default ``floor(T ** 0.25)``), wider when a
-    series' demand shocks persist from one period to the next.
+    series' demand shocks persist from one period to the next. ``gaps`` says whether a period
+    without a row is a period without sales or unobserved (:mod:`.design`; ``"auto"`` reads the panel).
     """
     if engine not in ("channelkit", "pyfixest"):
         raise InputError(f"`engine` must be 'channelkit' or 'pyfixest', but got {engine!r}")
@@ -299,7 +301,7 @@ def estimate_elasticities(
     attrs = [c for c in time_by if c not in (sku_col, channel_col)]
     arrays = prepare_panel(panel, controls=controls, date_col=date_col, sku_col=sku_col, channel_col=channel_col,
                            units_col=units_col, price_col=price_col, list_price_col=list_price_col,
-                           series_attrs=attrs)
+                           series_attrs=attrs, gaps=gaps)
     time_by = tuple("channel" if c == channel_col else "sku" if c == sku_col else c for c in time_by)
     options = dict(by=tuple("sku" if c == sku_col else "channel" for c in by), method=method,
                    time_effects=time_effects, time_by=time_by, trend=trend, level=level, min_obs=min_obs,
@@ -310,4 +312,6 @@ def estimate_elasticities(
         result, _ = fit_pyfixest(arrays, **options)
     else:
         result, _ = fit_arrays(arrays, **options)
-    return result.rename(columns={"sku": sku_col, "channel": channel_col})
+    result = result.rename(columns={"sku": sku_col, "channel": channel_col})
+    result.attrs["gaps"] = arrays.gaps  # how periods without a row were read, for the caller to report
+    return result
