@@ -14,7 +14,10 @@
   n signed errors ``e = y - yhat`` of a series, the ``L``% interval is
   ``[yhat + q_lo(e), yhat + q_hi(e)]`` with ``q_lo``, ``q_hi`` the ``(1-L/100)/2`` and
   ``(1+L/100)/2`` empirical quantiles, widened by the finite-sample factor ``(n+1)/n``, and
-  clipped at 0.
+  clipped at 0. This is the engine's ``intervals="conformal_series"``; its default, pooled and
+  locally scaled intervals are in :mod:`channelkit.forecast.intervals` (with n = 24 errors the
+  95% interval here is ``[min, max]``, which covers a new exchangeable error only
+  ``(n-1)/(n+1) = 92%`` of the time).
 """
 from __future__ import annotations
 

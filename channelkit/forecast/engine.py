@@ -13,7 +13,8 @@ Each series goes one of three ways (column ``model`` of the result says which):
   (``model="short_history"``);
 - **regular**: every candidate is backtested (rolling origin), the best per series is kept
   (see :mod:`channelkit.forecast.backtest`) and refitted on all history; intervals are split
-  conformal from its backtest errors.
+  conformal from its backtest errors, by default pooled and locally scaled across the series of a
+  demand class (:mod:`channelkit.forecast.intervals`).
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from scipy import stats
 from channelkit.errors import InputError
 from channelkit.forecast import backtest as B
 from channelkit.forecast import festivals as F
+from channelkit.forecast import intervals as I
 from channelkit.forecast import models as M
 from channelkit.forecast.frames import DS, UID, Y, PreparedPanel, ReturnsRule, prepare_panel
 
@@ -44,7 +46,7 @@ class ForecastRun:
     - ``selection``: id columns, ``model``, ``mae`` (backtest MAE of the choice), ``history``.
     - ``history``: the cleaned, zero-completed history (id columns, date, value column).
     - ``options``: the modelling options of the run (horizon, freq, levels, models, n_windows, step,
-      returns, festival_adjust, festival_pool, input_size), so a derived run (e.g. the aggregate
+      returns, festival_adjust, festival_pool, input_size, intervals), so a derived run (e.g. the aggregate
       levels in :mod:`channelkit.forecast.reconcile`) can repeat them exactly.
     """
 
@@ -137,9 +139,12 @@ def _readjust(frame: pd.DataFrame, pools: pd.Series | None, table, columns: Sequ
     return frame.assign(scale=scale)
 
 
-def _fit_chunk(reg: pd.DataFrame, *, pools: pd.Series | None, tables: tuple, kw: dict, n_windows: int, step: int,
-               levels: tuple[float, ...]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Backtest, choose, refit and add intervals for the regular series in ``reg``.
+def _fit_chunk(reg: pd.DataFrame, *, pools: pd.Series | None, tables: tuple, kw: dict, n_windows: int,
+               step: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Backtest, choose and refit the regular series in ``reg``.
+
+    Returns the forecast of the choice, its backtest (with the festival ``scale``, for the
+    intervals), the backtest of every candidate and the choice.
 
     ``tables`` are the festival multipliers estimated up to the first backtest cutoff (for the
     backtest, so it never sees its test periods) and on all history (for the forecast).
@@ -152,7 +157,7 @@ def _fit_chunk(reg: pd.DataFrame, *, pools: pd.Series | None, tables: tuple, kw:
     fc_in = reg.assign(**{Y: reg[Y] / _multipliers(reg, pools, tables[1], freq)})
     fc = B.pick(_readjust(B.fit_forecast(fc_in, **kw), pools, tables[1], cands, freq), choice)
     cv_out = cv.drop(columns="scale").merge(cv_pick[[UID, B.CUTOFF, DS, "model", FORECAST]], on=[UID, B.CUTOFF, DS])
-    return B.conformal_intervals(fc, cv_pick, levels), cv_out.rename(columns={Y: "actual"}), choice
+    return fc, cv_pick, cv_out.rename(columns={Y: "actual"}), choice
 
 
 def _progress(total: int, enabled: bool):
@@ -177,6 +182,7 @@ def run_forecast(
     festival_adjust: bool = True,
     festival_pool: str | None = "channel",
     input_size: int | None | str = "auto",
+    intervals: I.IntervalMethod = "conformal_pooled",
     backend: B.Backend = "local",
     n_jobs: int = -1,
     chunk_size: int = 2000,
@@ -188,6 +194,7 @@ def run_forecast(
     chunk_size = _check_int("chunk_size", chunk_size)
     step = h if step is None else _check_int("step", step)
     levels = B.check_levels(levels)
+    intervals = I.check_interval_method(intervals)
     names = M.resolve_models(models)
     if backend not in ("local", "dask"):
         raise InputError(f"`backend` must be 'local' or 'dask', but got {backend!r}")
@@ -200,7 +207,7 @@ def run_forecast(
     info = classify(data, min_length=test_size + _min_train(prep.season_length))
     regular = info.loc[info["kind"] == "regular", UID].tolist()
     bar = _progress(len(info), progress)
-    parts, cv_parts, choices = [], [], []
+    parts, cv_parts, choices, fc_reg, cv_pick = [], [], [], [], []
     for kind in ("all_zero", "short_history"):
         uids = info.loc[info["kind"] == kind, UID].tolist()
         if uids:
@@ -219,17 +226,22 @@ def run_forecast(
         # step after the festival tables is per series, so chunking does not change any number.
         for start in range(0, len(regular), chunk_size):
             chunk = regular[start:start + chunk_size]
-            fc, cv, choice = _fit_chunk(reg_all[reg_all[UID].isin(chunk)], pools=pools, tables=tables, kw=kw,
-                                        n_windows=n_windows, step=step, levels=levels)
-            parts.append(fc)
+            fc, picked, cv, choice = _fit_chunk(reg_all[reg_all[UID].isin(chunk)], pools=pools, tables=tables,
+                                                kw=kw, n_windows=n_windows, step=step)
+            fc_reg.append(fc)
+            cv_pick.append(picked)
             cv_parts.append(cv)
             choices.append(choice)
             bar.update(len(chunk))
+        # Pooled intervals need every series' backtest scores, so they are added after all chunks.
+        parts.append(I.add_intervals(pd.concat(fc_reg, ignore_index=True), pd.concat(cv_pick, ignore_index=True),
+                                     levels, method=intervals))
     bar.close()
     cv_out = pd.concat(cv_parts, ignore_index=True) if cv_parts else pd.DataFrame()
     choice = pd.concat(choices, ignore_index=True) if choices else pd.DataFrame(columns=[UID, "model", "mae"])
     options = dict(horizon=h, freq=prep.freq, levels=levels, models=names, n_windows=n_windows, step=step,
-                   returns=returns, festival_adjust=festival_adjust, festival_pool=festival_pool, input_size=input_size)
+                   returns=returns, festival_adjust=festival_adjust, festival_pool=festival_pool, input_size=input_size,
+                   intervals=intervals)
     return _assemble(prep, parts, cv_out, choice, info, levels, options)
 
 
@@ -267,6 +279,7 @@ def forecast(
     festival_adjust: bool = True,
     festival_pool: str | None = "channel",
     input_size: int | None | str = "auto",
+    intervals: I.IntervalMethod = "conformal_pooled",
     backend: B.Backend = "local",
     n_jobs: int = -1,
     chunk_size: int = 2000,
@@ -286,8 +299,13 @@ def forecast(
     enough for weekly-season models; the festival multipliers still use all history) unless
     ``mstl_yearly`` is requested, and all history otherwise; ``None`` always uses all history.
     ``backend="dask"`` runs the fits on the current Dask
-    cluster; ``n_jobs=-1`` uses every core. Regular series are fitted ``chunk_size`` at a time (this
-    bounds memory on large panels and moves the progress bar; results do not depend on it).
+    cluster; ``n_jobs=-1`` uses every core. ``intervals`` chooses how regular series get their
+    intervals from the backtest errors of the chosen model: ``"conformal_pooled"`` (default) pools
+    errors scaled by each series' backtest MAE across the series of a demand class (smooth /
+    intermittent) and takes split-conformal quantiles of the pool; ``"conformal_series"`` takes
+    the quantiles of each series' own errors (:mod:`channelkit.forecast.intervals`). Regular
+    series are fitted ``chunk_size`` at a time (this bounds memory on large panels and moves the
+    progress bar; results do not depend on it).
 
     Returns one row per series and future date: the id columns, ``date``, ``forecast`` (>= 0),
     ``lo_<L>``/``hi_<L>`` for each level (0 <= lo <= forecast <= hi) and ``model``.
@@ -295,6 +313,6 @@ def forecast(
     return run_forecast(
         panel, horizon=horizon, freq=freq, levels=levels, models=models, date_col=date_col,
         value_col=value_col, id_cols=id_cols, n_windows=n_windows, step=step, returns=returns,
-        festival_adjust=festival_adjust, festival_pool=festival_pool, input_size=input_size, backend=backend,
-        n_jobs=n_jobs, chunk_size=chunk_size, progress=progress,
+        festival_adjust=festival_adjust, festival_pool=festival_pool, input_size=input_size, intervals=intervals,
+        backend=backend, n_jobs=n_jobs, chunk_size=chunk_size, progress=progress,
     ).forecast
