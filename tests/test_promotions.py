@@ -11,7 +11,8 @@ from scipy import stats
 from channelkit.data.calendar import festival_calendar
 from channelkit.errors import InputError
 from channelkit.promotions import (EngineOptions, channel_daily, channel_daily_from_orders, evaluate_dataset,
-                                   evaluate_promotions, event_windows, fit_effect, true_festival_lifts)
+                                   evaluate_promotions, event_windows, festival_overlaps, fit_effect,
+                                   true_festival_lifts)
 from channelkit.promotions.baseline import (_half_width, _window_errors, backtest_matrices, impute_days,
                                            weekday_profile)
 from channelkit.promotions.estimate import excluded_days
@@ -235,6 +236,15 @@ def test_recovers_the_sample_promotion_lifts(sample_result, sample_truth):
     z_lost = (merged["lost_units"] - lost) / ((merged["lost_high"] - merged["lost_low"]) / (2 * 1.959964))
     assert abs(z_lost.mean()) < 0.6 and z_lost.abs().max() < 3.5
     assert set(result.loc[result["note"] != "", "event"]) == {"spring_festival"}  # 2024: data start in January
+
+
+def test_the_sample_has_no_overlaps_so_nothing_is_split(sample_result, sample_dataset):
+    """The sample's promotions avoid festival days: no pair is found and no row carries an overlap,
+    so its results are those of the plain designs (checked against the truth in the tests around)."""
+    windows = event_windows(sample_dataset.events, kinds=("promotion", "festival", "holiday"))
+    assert festival_overlaps(windows).empty
+    assert sample_result["overlap"].eq("").all() and sample_result["overlap_split"].eq("").all()
+    assert sample_result["overlap_days"].eq(0).all()
 
 
 def test_recovers_the_sample_festival_lifts(sample_result, sample_dataset, sample_truth):

@@ -1,6 +1,8 @@
 """`channelkit promotions`: end to end on the sample retailer."""
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 import pytest
 
@@ -30,3 +32,22 @@ def test_promotions_cli_errors(sample_dir, tmp_path, capsys):
     assert "--data: no such folder" in capsys.readouterr().err
     assert main(["promotions", "--data", str(sample_dir), "--out", str(tmp_path / "x.csv"), "--kinds", "sale"]) == 2
     assert "--kinds must list promotion, festival or holiday" in capsys.readouterr().err
+
+
+def test_promotions_cli_names_a_promotion_on_festival_days(sample_dir, tmp_path, capsys):
+    """A tmall coupon labelled on 2025-11-08..14 (5 days inside double11, 2 in its post window) that
+    the data never received: the row names the overlap, the split is made, and it finds no lift."""
+    data = tmp_path / "data"
+    shutil.copytree(sample_dir, data)
+    events = pd.read_csv(data / "events.csv")
+    coupon = pd.DataFrame({"date": pd.date_range("2025-11-08", "2025-11-14").strftime("%Y-%m-%d"),
+                           "event": "tmall_coupon", "kind": "promotion", "channel": "tmall", "discount": 0.1})
+    pd.concat([events, coupon], ignore_index=True).to_csv(data / "events.csv", index=False)
+    out = tmp_path / "promos.csv"
+    assert main(["promotions", "--data", str(data), "--out", str(out), "--kinds", "promotion"]) == 0
+    row = pd.read_csv(out).set_index("event").loc["tmall_coupon"]
+    assert row["overlap"] == ("double11 2025-11-08..2025-11-12 (5 days); double11 post window "
+                              "2025-11-13..2025-11-14 (2 days)") and row["overlap_days"] == 5
+    assert row["overlap_split"] == "log-additive" and pd.isna(row["note"])
+    assert row["incremental_low"] < 0 < row["incremental_high"]  # the label changed nothing in the data
+    assert "promotions on festival days: 1 (0 wholly inside a festival" in capsys.readouterr().out

@@ -5,7 +5,9 @@ Reads a contract dataset (``--data DIR``), evaluates every promotion and festiva
 channels for channel promotions, the forecasting engine trained on the days before the event for
 festivals; see :mod:`channelkit.promotions.estimate`) and writes one row per event and channel to ``--out``
 (CSV, Parquet or JSON records by the file's suffix). ``--spend FILE`` (CSV with ``event, spend``
-and optionally ``channel``) adds promotion costs to the ROI.
+and optionally ``channel``) adds promotion costs to the ROI. A channel promotion that shares days
+with a festival is named in the ``overlap`` column of both rows, and the shared lift is split
+between them (``overlap_split``; see :mod:`channelkit.promotions.overlap`); the summary line counts them.
 """
 from __future__ import annotations
 
@@ -82,6 +84,11 @@ def run(args: argparse.Namespace) -> int:
     done = result[result["note"] == ""]
     promos = done[done["kind"] == "promotion"]
     print(f"{len(result)} event rows ({len(result) - len(done)} not estimable, see `note`) -> {out}")
+    overlapping = result[(result["kind"] == "promotion") & (result["overlap"] != "")]
+    if len(overlapping):
+        joint = int((overlapping["overlap_split"] == "joint").sum())
+        print(f"promotions on festival days: {len(overlapping)} ({joint} wholly inside a festival, reported "
+              "jointly with it); see `overlap` and `overlap_split`")
     if len(promos):
         print(f"channel promotions: {len(promos)}, {int(promos['paid'].sum())} paid; incremental units "
               f"{promos['incremental_units'].sum():,.0f}, net incremental margin "

@@ -6,8 +6,9 @@ counterfactual, the pull-forward dip, order value, traffic and ROI.
 
 See :mod:`.estimate` for the two designs (difference-in-differences with unpromoted channels for
 channel promotions, the forecasting engine trained on the pre-period for festivals; see
-:mod:`.baseline`), :mod:`.evaluate` for the money rules and :mod:`.truth` for the sample's true
-festival lifts.
+:mod:`.baseline`), :mod:`.overlap` for promotions on festival days (the shared lift split
+log-additively, nothing counted twice), :mod:`.evaluate` for the money rules and :mod:`.truth` for
+the sample's true festival lifts.
 """
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from channelkit.promotions.baseline import EngineOptions
 from channelkit.promotions.evaluate import RESULT_COLUMNS, evaluate_promotions
 from channelkit.promotions.frames import channel_daily, channel_daily_from_orders, event_windows, marketing_daily
 from channelkit.promotions.model import EffectFit, Estimate, fit_effect
+from channelkit.promotions.overlap import festival_overlaps
 from channelkit.promotions.summary import summarize_by_channel
 from channelkit.promotions.truth import true_festival_lifts
 
 __all__ = ["RESULT_COLUMNS", "EffectFit", "EngineOptions", "Estimate", "channel_daily", "channel_daily_from_orders",
-           "evaluate_dataset", "evaluate_promotions", "event_windows", "fit_effect", "marketing_daily",
-           "summarize_by_channel", "true_festival_lifts"]
+           "evaluate_dataset", "evaluate_promotions", "event_windows", "festival_overlaps", "fit_effect",
+           "marketing_daily", "summarize_by_channel", "true_festival_lifts"]
 
 
 def evaluate_dataset(dataset, **options):

@@ -113,11 +113,24 @@ def _half_width(errors: np.ndarray, fallback: float, alpha: float) -> tuple[floa
     return float(stats.t.ppf(1 - alpha / 2, len(errors)) * np.sqrt(np.mean(errors ** 2))), len(errors)
 
 
+def _weighted_errors(err: np.ndarray, clean: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """:func:`_window_errors` for any weighted sum over the horizon: per backtest window,
+    sum_h w_h (actual - forecast) over clean days, scaled up by sum |w| / sum of clean |w|; windows
+    whose clean days carry less than half the weight are dropped. An indicator of ``lo..hi-1``
+    gives :func:`_window_errors` exactly."""
+    w = np.abs(weights)
+    total = (np.where(clean, err, 0.0) * weights).sum(axis=1)
+    w_clean = (clean * w).sum(axis=1)
+    keep = (w_clean * 2 >= w.sum()) & (w_clean > 0)
+    return total[keep] * w.sum() / w_clean[keep]
+
+
 @dataclass(frozen=True)
 class Baseline:
     """One channel's engine counterfactual: the daily forecast (``date, forecast, lo, hi``), the
     chosen model, the half-widths of the event, post and whole-window sums, the backtest windows
-    behind them (0: per-day fallback) and the days of history the engine saw."""
+    behind them (0: per-day fallback) and the days of history the engine saw; ``errors`` and
+    ``clean`` (backtest windows x horizon) and ``alpha`` serve :meth:`half_width` for other sums."""
 
     daily: pd.DataFrame
     model: str
@@ -126,6 +139,21 @@ class Baseline:
     half_all: float
     windows: int
     history: int
+    errors: np.ndarray | None = None
+    clean: np.ndarray | None = None
+    alpha: float = 0.05
+
+    def half_width(self, weights: np.ndarray) -> float:
+        """Interval half-width of sum_h w_h forecast_h over the horizon (``weights`` one per
+        forecast day, in date order), by the rule of the module docstring (:func:`_weighted_errors`,
+        t-based; with fewer than :data:`MIN_WINDOWS` windows the per-day fallback sum |w_h| x
+        half-width_h)."""
+        weights = np.asarray(weights, dtype=float)
+        per_day = ((self.daily["hi"] - self.daily["lo"]) / 2).to_numpy(dtype=float)
+        fallback = float(np.abs(weights) @ per_day)
+        if self.errors is None or not len(self.errors):
+            return fallback
+        return _half_width(_weighted_errors(self.errors, self.clean, weights), fallback, self.alpha)[0]
 
 
 def engine_baselines(panel: pd.DataFrame, imputed: pd.DataFrame, *, days: int, post_days: int, level: float,
@@ -152,20 +180,28 @@ def engine_baselines(panel: pd.DataFrame, imputed: pd.DataFrame, *, days: int, p
         widths = [_half_width(_window_errors(*mats, lo, hi), float(half[lo:hi].sum()), alpha)
                   for lo, hi in ((0, days), (days, horizon), (0, horizon))]
         out[str(channel)] = Baseline(fc.drop(columns="model"), str(fc["model"].iloc[0]), widths[0][0],
-                                     widths[1][0], widths[2][0], widths[0][1], int(history[channel]))
+                                     widths[1][0], widths[2][0], widths[0][1], int(history[channel]),
+                                     errors=mats[0], clean=mats[1], alpha=alpha)
     return out
 
 
 def baseline_effect(rows: pd.DataFrame, base: Baseline, *, z: float) -> EffectFit:
     """:class:`EffectFit` of one channel from its window ``rows`` (``date, units, phase``) and engine
     baseline. Each ``se`` is the interval half-width divided by ``z``, so ``Estimate.interval(z)``
-    returns the t-based interval of the module docstring."""
+    returns the t-based interval of the module docstring. Post-window rows with ``clean`` False (a
+    channel promotion's days) are left out of the dip, and its interval is that of the kept days."""
     fc = base.daily.set_index("date")["forecast"]
-    ev, po = rows[rows["phase"] == "event"], rows[rows["phase"] == "post"]
+    clean = rows["clean"].to_numpy(dtype=bool) if "clean" in rows else np.ones(len(rows), dtype=bool)
+    ev, po = rows[rows["phase"] == "event"], rows[(rows["phase"] == "post").to_numpy() & clean]
     cf, post_cf = float(fc.reindex(ev["date"]).sum()), float(fc.reindex(po["date"]).sum())
     observed, post_observed = float(ev["units"].sum()), float(po["units"].sum())
     inc, lost = observed - cf, post_cf - post_observed
     se_inc, se_post, se_all = base.half_event / z, base.half_post / z, base.half_all / z
+    if (rows["phase"] == "post").sum() > len(po):
+        post_w, event_w = np.zeros(len(base.daily)), np.zeros(len(base.daily))
+        post_w[base.daily["date"].searchsorted(po["date"])] = 1.0
+        event_w[base.daily["date"].searchsorted(ev["date"])] = 1.0
+        se_post, se_all = base.half_width(post_w) / z, base.half_width(post_w + event_w) / z
     return EffectFit(
         observed=observed, incremental=Estimate(inc, se_inc), counterfactual=Estimate(cf, se_inc),
         lift=Estimate(inc / cf if cf > 0 else np.nan, se_inc / cf if cf > 0 else np.nan),

@@ -20,7 +20,9 @@ Why two designs
   intervals are correspondingly wider.
 In both, days of *other* events (their event days and ``post_days`` after them) are left out of the
 comparison, per channel for channel events and for every channel for all-channel events, and the
-comparison period reaches back (at most a year) until it holds ``pre_days`` clean days.
+comparison period reaches back (at most a year) until it holds ``pre_days`` clean days. A channel
+promotion on festival days is fitted on its other days and shares the festival days' lift with the
+festival by the rule of :mod:`channelkit.promotions.overlap`.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ import pandas as pd
 from scipy import stats
 
 from channelkit.errors import InputError
-from channelkit.promotions.baseline import EngineOptions, baseline_effect, engine_baselines, training_panel
+from channelkit.promotions.baseline import Baseline, EngineOptions, baseline_effect, engine_baselines, training_panel
 from channelkit.promotions.model import EffectFit, did_design, fit_effect
 
 
@@ -83,12 +85,16 @@ def _day_index(rows: pd.DataFrame, treated: np.ndarray, phase: str, start: pd.Ti
 
 
 def promotion_effect(daily: pd.DataFrame, window: pd.Series, excluded: pd.DataFrame, *, pre_days: int = 56,
-                     post_days: int = 7, min_pre_days: int = 21) -> tuple[EffectFit, pd.DataFrame, list[str]]:
+                     post_days: int = 7, min_pre_days: int = 21,
+                     drop_dates: pd.DatetimeIndex | None = None) -> tuple[EffectFit, pd.DataFrame, list[str]]:
     """Difference-in-differences fit for a promotion on ``window["channel"]`` (see module docstring).
 
     Returns the fit, the treated channel's rows of the window (with ``phase`` and ``clean``) and
-    the control channels used. Raises :class:`InputError` when there is no control channel or fewer
-    than ``min_pre_days`` clean pre-period days.
+    the control channels used. ``drop_dates`` (days of an overlapping festival, see
+    :mod:`channelkit.promotions.overlap`) are left out of the fit for the treated channel; its
+    event-day rows on those dates are still returned (``clean`` False) for the money columns.
+    Raises :class:`InputError` when there is no control channel or fewer than ``min_pre_days``
+    clean pre-period days.
     """
     treated_ch = window["channel"]
     if treated_ch not in excluded.columns:
@@ -97,7 +103,11 @@ def promotion_effect(daily: pd.DataFrame, window: pd.Series, excluded: pd.DataFr
     rows = _window_rows(daily, window["start"], window["end"], lo=lo, post_days=post_days)
     clean = ~excluded.stack().reindex(pd.MultiIndex.from_frame(rows[["date", "channel"]])).fillna(False)
     rows["clean"] = clean.to_numpy(dtype=bool)
-    rows = rows[rows["clean"]]
+    # Festival days go for every channel: the controls' own festival multipliers would bend their terms.
+    dropped = rows["date"].isin(drop_dates if drop_dates is not None else [])
+    held = rows[dropped & rows["clean"] & (rows["phase"] == "event") & (rows["channel"] == treated_ch)]
+    held = held.assign(clean=False)
+    rows = rows[rows["clean"] & ~dropped]
     controls = sorted(set(rows["channel"]) - {treated_ch})
     treated = (rows["channel"] == treated_ch).to_numpy()
     if not controls:
@@ -112,24 +122,27 @@ def promotion_effect(daily: pd.DataFrame, window: pd.Series, excluded: pd.DataFr
     fit = fit_effect(rows["units"].to_numpy(dtype=float), base,
                      _day_index(rows, treated, "event", window["start"]),
                      _day_index(rows, treated, "post", window["end"] + pd.Timedelta(days=1)))
-    return fit, rows[treated], controls
+    return fit, pd.concat([rows[treated], held]).sort_values("date"), controls
 
 
 def festival_effects(daily: pd.DataFrame, window: pd.Series, excluded: pd.DataFrame, *, channels: list[str],
                      level: float, engine: EngineOptions | None = None, pre_days: int = 56, post_days: int = 7,
-                     min_pre_days: int = 21) -> dict[str, tuple[EffectFit, pd.DataFrame] | str]:
+                     min_pre_days: int = 21) -> dict[str, tuple[EffectFit, pd.DataFrame, Baseline] | str]:
     """Forecasting-engine fits for every channel during an all-channel event (see module docstring and
-    :mod:`channelkit.promotions.baseline`): ``{channel: (fit, window rows)}``, or the reason as a
-    string for a channel that cannot be estimated. The window rows hold the last ``pre_days`` clean
+    :mod:`channelkit.promotions.baseline`): ``{channel: (fit, window rows, engine baseline)}``, or the
+    reason as a string for a channel that cannot be estimated. The window rows hold the last ``pre_days`` clean
     pre-period days (for prices and margins at normal times), the event and the post days."""
-    out: dict[str, tuple[EffectFit, pd.DataFrame] | str] = {}
+    out: dict[str, tuple[EffectFit, pd.DataFrame, Baseline] | str] = {}
     windows: dict[str, pd.DataFrame] = {}
     for channel in channels:
         lo = _pre_start(~excluded[channel], window["start"], pre_days)
         rows = _window_rows(daily[daily["channel"] == channel], window["start"], window["end"], lo=lo,
                             post_days=post_days)
         keep = ~excluded[channel].reindex(rows["date"]).fillna(False).to_numpy(dtype=bool)
-        rows = rows[keep | (rows["phase"] != "pre").to_numpy()].assign(clean=True)
+        phase = rows["phase"].to_numpy()
+        # A channel promotion in the post window lifts those days: the dip is measured without them
+        # (clean False); the promotion's own row counts them.
+        rows = rows[keep | (phase != "pre")].assign(clean=(keep | (phase == "event"))[keep | (phase != "pre")])
         try:
             _check_pre(rows, window, min_pre_days)
         except InputError as exc:
@@ -146,7 +159,8 @@ def festival_effects(daily: pd.DataFrame, window: pd.Series, excluded: pd.DataFr
         return {**out, **{ch: f"forecasting engine: {exc}" for ch in windows}}
     z = float(stats.norm.ppf(0.5 + level / 200))
     for channel, rows in windows.items():
-        out[channel] = (baseline_effect(rows, bases[channel], z=z), rows.assign(model=bases[channel].model))
+        out[channel] = (baseline_effect(rows, bases[channel], z=z), rows.assign(model=bases[channel].model),
+                        bases[channel])
     return out
 
 

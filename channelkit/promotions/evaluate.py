@@ -22,10 +22,12 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 from channelkit.errors import InputError
-from channelkit.promotions.baseline import EngineOptions
+from channelkit.promotions.baseline import Baseline, EngineOptions
 from channelkit.promotions.estimate import excluded_days, festival_effects, promotion_effect
 from channelkit.promotions.frames import event_windows, require_columns
 from channelkit.promotions.model import EffectFit
+from channelkit.promotions.overlap import (OverlapPart, describe, festival_overlaps, festival_with_overlaps,
+                                           promotion_with_overlaps, split_overlap)
 
 RESULT_COLUMNS = [
     "event", "kind", "channel", "start", "end", "days", "method", "controls", "discount",
@@ -37,6 +39,7 @@ RESULT_COLUMNS = [
     "incremental_margin", "incremental_margin_low", "incremental_margin_high", "lost_margin",
     "net_incremental_margin", "net_margin_low", "net_margin_high", "discount_cost", "spend", "roi", "paid",
     "aov_pre", "aov_event", "aov_change", "sessions_change", "spend_change", "dispersion", "note",
+    "overlap", "overlap_days", "overlap_split",
 ]
 
 
@@ -56,7 +59,11 @@ def evaluate_promotions(daily: pd.DataFrame, events: pd.DataFrame, *, marketing:
     days). ``spend`` (columns ``event, spend`` and optionally ``channel``) is money spent on the
     promotion itself (fees, placements), counted in ROI; 0 when not given. Defaults: 56 pre-period
     days, a 7-day post window for the dip, 95% intervals. An event that cannot be estimated gets a
-    row with NaN estimates and the reason in ``note``. Output columns: ``RESULT_COLUMNS``.
+    row with NaN estimates and the reason in ``note``. A channel promotion that shares days with a
+    festival (or all-channel promotion) is named in ``overlap`` (with ``overlap_days``) on its row
+    and on the festival's row of its channel, and the shared lift is split between the two
+    (``overlap_split``: ``"log-additive"``, or ``"joint"`` when the promotion lies wholly inside the
+    festival; rule in :mod:`channelkit.promotions.overlap`). Output columns: ``RESULT_COLUMNS``.
     """
     require_columns(daily, ["date", "channel", "units", "revenue", "list_value", "margin"], name="daily")
     if not 0 < level < 100:
@@ -71,46 +78,135 @@ def evaluate_promotions(daily: pd.DataFrame, events: pd.DataFrame, *, marketing:
                        & (all_windows["start"] <= dates[-1])]
     traffic = _traffic(marketing)
     z = stats.norm.ppf(0.5 + level / 200)
+    options = {"pre_days": pre_days, "post_days": post_days, "min_pre_days": min_pre_days}
+    fits = EventFits(daily, all_windows, dates=dates, channels=channels, options=options, level=level, engine=engine)
     rows: list[dict] = []
     for idx, window in tqdm(list(todo.iterrows()), disable=not progress, desc="events"):
-        excluded = excluded_days(all_windows, idx, post_days=post_days, dates=dates, channels=channels)
-        options = {"pre_days": pre_days, "post_days": post_days, "min_pre_days": min_pre_days}
         if window["channel"] is not None and not pd.isna(window["channel"]):
-            rows.append(_promotion_row(daily, window, excluded, options, z, traffic, excluded.any(axis=1)))
+            rows.append(_promotion_row(fits, idx, z, traffic))
         else:
-            fits = festival_effects(daily, window, excluded, channels=channels, level=level, engine=engine, **options)
-            channel_rows = [_festival_row(window, ch, fits[ch], z, traffic, excluded, options) for ch in channels]
+            channel_rows = [_festival_row(fits, idx, ch, z, traffic) for ch in channels]
             rows.extend(channel_rows)
             rows.append(_total_row(window, channel_rows, z))
     out = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     return _attach_spend(out, spend)
 
 
-def _promotion_row(daily, window, excluded, options, z, traffic, any_excluded) -> dict:
+def _promotion_row(fits: EventFits, idx, z, traffic) -> dict:
+    window = fits.windows.loc[idx]
     base = _base(window, window["channel"], "difference-in-differences")
-    try:
-        fit, rows, controls = promotion_effect(daily, window, excluded, **options)
-    except InputError as exc:
-        return {**base, "note": str(exc)}
-    base["controls"] = ", ".join(controls)
-    return {**base, **_fit_columns(fit, rows, z, options["post_days"]),
-            **_traffic_columns(traffic, rows, any_excluded)}
-
-
-def _festival_row(window, channel, fit, z, traffic, excluded, options) -> dict:
-    base = _base(window, channel, "forecast engine")
+    pairs = fits.pairs(promotion=idx)
+    base["overlap"], base["overlap_days"] = describe(fits.pairs(promotion=idx, window=None), fits.windows,
+                                                     side="promotion")
+    if len(pairs):
+        base["overlap_split"] = "joint" if pairs["inside"].iloc[0] else "log-additive"
+    if base["overlap_split"] == "joint":
+        return {**base, "note": f"every day of the promotion falls on festival days ({base['overlap']}): its lift "
+                                f"cannot be told apart from the festival's; the festival's {window['channel']!r} "
+                                "row reports the joint effect"}
+    fit = fits.promotion(idx)
     if isinstance(fit, str):
         return {**base, "note": fit}
-    fit, rows = fit
+    fit, rows, controls = fit
+    base["controls"] = ", ".join(controls)
+    if len(pairs):
+        parts = [fits.split(f, idx) for f in pairs["festival"]]
+        failed = [p for p in parts if isinstance(p, str)]
+        if failed:
+            return {**base, "overlap_split": "joint", "note": "overlap with a festival not split: " + "; ".join(failed)}
+        fit = promotion_with_overlaps(fit, parts, z)
+    return {**base, **_fit_columns(fit, rows, z, fits.options["post_days"]),
+            **_traffic_columns(traffic, rows, fits.excluded(idx).any(axis=1))}
+
+
+def _festival_row(fits: EventFits, idx, channel: str, z, traffic) -> dict:
+    window = fits.windows.loc[idx]
+    base = _base(window, channel, "forecast engine")
+    fit = fits.festival(idx)[channel]
+    if isinstance(fit, str):
+        return {**base, "note": fit}
+    fit, rows, engine = fit
     base["method"] = f"forecast engine ({rows['model'].iloc[0]})"
-    return {**base, **_fit_columns(fit, rows, z, options["post_days"]),
-            **_traffic_columns(traffic, rows, excluded.any(axis=1))}
+    pairs = fits.pairs(festival=idx, channel=channel)
+    base["overlap"], base["overlap_days"] = describe(fits.pairs(festival=idx, channel=channel, window=None),
+                                                     fits.windows, side="festival")
+    if len(pairs):
+        splits = [None if inside else fits.split(idx, p) for p, inside in zip(pairs["promotion"], pairs["inside"])]
+        parts = [s[0] for s in splits if s is not None and not isinstance(s, str)]
+        status = (["log-additive"] if parts else []) + (["joint"] if len(parts) < len(splits) else [])
+        base["overlap_split"] = "+".join(status)
+        fit = festival_with_overlaps(fit, engine, parts, days=int(window["days"]), z=z)
+    return {**base, **_fit_columns(fit, rows, z, fits.options["post_days"]),
+            **_traffic_columns(traffic, rows, fits.excluded(idx).any(axis=1))}
 
 
 def _base(window: pd.Series, channel: str, method: str) -> dict:
     return {"event": window["event"], "kind": window["kind"], "channel": channel, "start": window["start"],
             "end": window["end"], "days": int(window["days"]), "method": method, "discount": window["discount"],
-            "controls": "", "note": ""}
+            "controls": "", "note": "", "overlap": "", "overlap_days": 0, "overlap_split": ""}
+
+
+class EventFits:
+    """Every event's fit, computed once and shared by the rows that need it (a festival's engine
+    fit serves its own rows and the split of overlapping promotions; see
+    :mod:`channelkit.promotions.overlap`)."""
+
+    def __init__(self, daily: pd.DataFrame, windows: pd.DataFrame, *, dates: pd.DatetimeIndex, channels: list[str],
+                 options: dict, level: float, engine: EngineOptions | None):
+        self.daily, self.windows, self.dates, self.channels = daily, windows, dates, channels
+        self.options, self.level, self.engine = options, level, engine
+        self.overlaps = festival_overlaps(windows, post_days=options["post_days"])
+        self._cache: dict = {}
+
+    def _once(self, key, compute):
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def pairs(self, *, promotion=None, festival=None, channel=None, window: str | None = "event") -> pd.DataFrame:
+        """Overlap pairs (:func:`festival_overlaps`) of a promotion, festival and/or channel; event
+        days only by default, ``window=None`` for the post windows as well."""
+        ov = self.overlaps
+        keep = np.ones(len(ov), dtype=bool)
+        for col, value in (("promotion", promotion), ("festival", festival), ("channel", channel), ("window", window)):
+            if value is not None:
+                keep &= (ov[col] == value).to_numpy()
+        return ov[keep]
+
+    def excluded(self, idx) -> pd.DataFrame:
+        return self._once(("excluded", idx), lambda: excluded_days(
+            self.windows, idx, post_days=self.options["post_days"], dates=self.dates, channels=self.channels))
+
+    def festival(self, idx) -> dict:
+        return self._once(("festival", idx), lambda: festival_effects(
+            self.daily, self.windows.loc[idx], self.excluded(idx), channels=self.channels, level=self.level,
+            engine=self.engine, **self.options))
+
+    def promotion(self, idx):
+        """DiD fit of a channel promotion on its non-festival days, or the reason it failed."""
+        def compute():
+            fests = self.windows.loc[self.pairs(promotion=idx)["festival"]]
+            drop = pd.DatetimeIndex(sorted(set().union(*(pd.date_range(a, b)
+                                                          for a, b in zip(fests["start"], fests["end"])))))
+            try:
+                return promotion_effect(self.daily, self.windows.loc[idx], self.excluded(idx), drop_dates=drop,
+                                        **self.options)
+            except InputError as exc:
+                return str(exc)
+        return self._once(("promotion", idx), compute)
+
+    def split(self, festival, promotion) -> tuple[OverlapPart, Baseline] | str:
+        """The overlap split of one festival and promotion, or why it cannot be made."""
+        def compute():
+            pair = self.pairs(promotion=promotion, festival=festival).iloc[0]
+            fest = self.festival(festival).get(pair["channel"], "the channel has no sales")
+            promo = self.promotion(promotion)
+            for name, key, fit in (("festival", festival, fest), ("promotion", promotion, promo)):
+                if isinstance(fit, str):
+                    return f"{name} {self.windows.loc[key, 'event']!r} cannot be estimated ({fit})"
+            part = split_overlap(promo[0], fest[1], fest[2], pd.date_range(pair["start"], pair["end"]))
+            return part if isinstance(part, str) else (part, fest[2])
+        return self._once(("split", festival, promotion), compute)
 
 
 def _fit_columns(fit: EffectFit, rows: pd.DataFrame, z: float, post_days: int) -> dict:
@@ -169,6 +265,10 @@ def _total_row(window: pd.Series, channel_rows: list[dict], z: float) -> dict:
     fits are independent (se = root of the summed squared se)."""
     ok = [r for r in channel_rows if not r.get("note")]
     row = _base(window, "all", "forecast engine (sum of channels)")
+    hit = [r for r in channel_rows if r["overlap"]]
+    row.update(overlap="; ".join(f"{r['channel']}: {r['overlap']}" for r in hit),
+               overlap_days=sum(r["overlap_days"] for r in hit),
+               overlap_split="+".join(dict.fromkeys(s for r in hit for s in r["overlap_split"].split("+") if s)))
     if len(ok) < len(channel_rows):
         row["note"] = "; ".join(sorted({r["note"] for r in channel_rows if r.get("note")}))
     if not ok:
