@@ -2,9 +2,14 @@
 
 Two inputs:
 
-- ``--orders FILE``: a plain transaction log (CSV or Parquet) with at least a customer id, a
-  date and an amount per purchase (column names set by ``--customer-col``, ``--date-col``,
-  ``--amount-col``; defaults ``customer_id, date, amount``);
+- ``--orders FILE``: a raw transaction log (CSV, Parquet or .xlsx), one row per purchase or per
+  invoice line, with a customer id, a date or timestamp and an amount (``--customer-col``,
+  ``--date-col``, ``--amount-col``; defaults ``customer_id, date, amount``) or a quantity and a
+  unit price (``--quantity-col``, ``--price-col``: amount = quantity x price). Lines are cleaned
+  by :func:`channelkit.customers.log.purchases_from_log`: lines without a customer id are
+  dropped, returns (``--cancel-prefix`` invoices of ``--invoice-col``, negative quantities or
+  amounts) are dropped or netted (``--returns``), and lines are summed per customer-day; the
+  count each rule removed is printed and stored under ``input`` in the params file;
 - ``--data DIR``: a contract dataset; purchases are its orders with a paid line (cancelled and
   refunded lines excluded, net revenue), see :func:`channelkit.customers.customer_orders`.
 
@@ -25,8 +30,27 @@ from channelkit.errors import ConfigError, InputError
 
 HELP = "customer lifetime value (BG/NBD + Gamma-Gamma) and RFM segments from orders or a transaction log"
 
+EPILOG = """\
+example, the UCI Online Retail II log saved as CSV (Invoice, StockCode, Description, Quantity,
+InvoiceDate, Price, Customer ID, Country; "C" invoices are cancellations):
+
+  channelkit customers --orders online_retail_II.csv --customer-col "Customer ID" \\
+      --date-col InvoiceDate --quantity-col Quantity --price-col Price \\
+      --invoice-col Invoice --cancel-prefix C --as-of 2011-12-09 --time-unit W \\
+      --out clv.csv --segments-out crm/segments.csv
+
+Lines are summed per customer and day; returns are dropped (--returns net subtracts them from
+their day instead); lines without a customer id are dropped; the counts are printed and kept
+in <out>.params.json. --period W counts calendar weeks (Monday-Sunday, lifetimes freq="W")
+instead of days; --dayfirst reads dates like 31/12/2010; --sheet "Year 2010-2011" picks a sheet
+of the .xlsx file. CDNOW (customer, date, units, amount): --customer-col customer --date-col
+date. The segment export's pseudonym key comes from --pseudonym-key or $CHANNELKIT_PSEUDONYM_KEY.
+"""
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter  # keep the example's line breaks
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--orders", metavar="FILE", help="transaction log, CSV or Parquet (customer, date, amount)")
     source.add_argument("--data", metavar="DIR", help="a contract dataset folder (uses its orders table)")
@@ -36,37 +60,85 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="use purchases up to this day, inclusive (default: the last purchase)")
     parser.add_argument("--time-unit", choices=("D", "W"), default="D",
                         help="unit of recency and T: D days (default) or W weeks")
+    parser.add_argument("--period", choices=("D", "W"), default="D",
+                        help="purchase period: D counts purchase days (default; with --time-unit W, weeks = "
+                             "days / 7 as published for CDNOW), W counts calendar weeks (lifetimes freq='W'; "
+                             "needs --time-unit W)")
     parser.add_argument("--horizon-months", type=int, default=12, help="CLV horizon in months (default 12)")
     parser.add_argument("--discount-rate", type=float, default=0.01,
                         help="monthly discount rate for CLV (default 0.01, about 12.7%% a year)")
     parser.add_argument("--customer-col", default="customer_id", help="customer id column of --orders")
-    parser.add_argument("--date-col", default="date", help="purchase date column of --orders")
-    parser.add_argument("--amount-col", default="amount", help="purchase amount column of --orders")
+    parser.add_argument("--date-col", default="date",
+                        help="purchase date or timestamp column of --orders (times of day are dropped)")
+    parser.add_argument("--amount-col", default=None,
+                        help="line amount column of --orders (default 'amount' unless --quantity-col and "
+                             "--price-col are given)")
+    parser.add_argument("--quantity-col", default=None,
+                        help="quantity column: with --price-col, amount = quantity x price; negative = return")
+    parser.add_argument("--price-col", default=None, help="unit price column (with --quantity-col)")
+    parser.add_argument("--invoice-col", default=None, help="invoice id column (for --cancel-prefix)")
+    parser.add_argument("--cancel-prefix", default=None,
+                        help="invoice ids starting with this are cancellations (Online Retail: C)")
+    parser.add_argument("--returns", choices=("drop", "net"), default="drop",
+                        help="return lines (cancelled invoices, negative quantity or amount): drop them "
+                             "(default) or net them against the spend of their day")
+    parser.add_argument("--dayfirst", action="store_true", help="text dates are day-first (31/12/2010)")
+    parser.add_argument("--sheet", default=None, help="sheet of an .xlsx --orders file (default: the first)")
     parser.add_argument("--segments-out", metavar="FILE", default=None,
                         help="also write the segment export (pseudonymous ids only) to this CSV")
     parser.add_argument("--pseudonym-key", default=None,
                         help="secret key for the export's pseudonyms (default: $CHANNELKIT_PSEUDONYM_KEY)")
 
 
-def _read_log(path: str, args: argparse.Namespace) -> pd.DataFrame:
+def _read_log(path: str, args: argparse.Namespace) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The log's purchases (one per customer-day, see :mod:`channelkit.customers.log`) and counts."""
+    from channelkit.customers.log import purchases_from_log
     from channelkit.data.loaders import FileReadError, read_file
 
     file = Path(path)
     if not file.is_file():
         raise ConfigError(f"--orders: no such file: {path}")
+    if (args.quantity_col is None) != (args.price_col is None) and args.amount_col is None:
+        raise ConfigError("--quantity-col and --price-col go together (amount = quantity x price), "
+                          "or name the amount with --amount-col")
+    if args.cancel_prefix and not args.invoice_col:
+        raise ConfigError(f"--cancel-prefix {args.cancel_prefix!r} needs --invoice-col (the invoice id column)")
+    priced = args.amount_col is None and args.quantity_col is not None
+    amount_col = None if priced else (args.amount_col or "amount")
+    text_cols = tuple(c for c in (args.customer_col, args.invoice_col) if c)
+    sheet = int(args.sheet) if args.sheet is not None and args.sheet.isdigit() else args.sheet
     try:
-        frame = read_file(file, string_columns=(args.customer_col,))
+        frame = read_file(file, string_columns=text_cols, sheet=sheet)
     except FileReadError as exc:
         raise InputError(f"--orders {path} {exc}") from exc
-    missing = [c for c in (args.customer_col, args.date_col, args.amount_col) if c not in frame.columns]
+    named = {"--customer-col": args.customer_col, "--date-col": args.date_col, "--amount-col": amount_col,
+             "--quantity-col": args.quantity_col, "--price-col": args.price_col if priced else None,
+             "--invoice-col": args.invoice_col}
+    missing = [c for c in named.values() if c and c not in frame.columns]
     if missing:
-        raise InputError(
-            f"--orders {path} lacks column(s) {missing}; it has {list(frame.columns)[:10]}. "
-            "Name them with --customer-col, --date-col, --amount-col"
-        )
-    frame = frame.rename(columns={args.customer_col: "customer_id", args.date_col: "order_ts",
-                                  args.amount_col: "revenue"})[["customer_id", "order_ts", "revenue"]]
-    return frame.assign(customer_id=_coded_ids(frame["customer_id"]))
+        options = ", ".join(k for k, v in named.items() if v in missing)
+        raise InputError(f"--orders {path} lacks column(s) {missing}; it has {list(frame.columns)[:30]}. "
+                         f"Name them with {options}")
+    purchases, counts = purchases_from_log(
+        frame, customer_col=args.customer_col, date_col=args.date_col, amount_col=amount_col,
+        quantity_col=args.quantity_col, price_col=args.price_col if priced else None,
+        invoice_col=args.invoice_col, cancel_prefix=args.cancel_prefix, returns=args.returns,
+        dayfirst=args.dayfirst)
+    purchases = purchases[["customer_id", "order_ts", "revenue"]]
+    return purchases.assign(customer_id=_coded_ids(purchases["customer_id"])), counts
+
+
+def _print_counts(counts: dict[str, int]) -> None:
+    """One line per cleaning rule, so the analyst sees what the log lost and why."""
+    labels = {"no_customer": "lines without a customer id", "cancelled_lines": "cancelled-invoice lines",
+              "negative_lines": "lines with negative quantity or amount", "returned_lines":
+              "return lines netted against their day", "returned_days": "customer-days undone by returns (net <= 0)"}
+    print(f"log: {counts['rows']:,} lines -> {counts['purchases']:,} purchase days of "
+          f"{counts['customers']:,} customers")
+    for key, label in labels.items():
+        if key in counts:
+            verb = "netted" if key == "returned_lines" else "removed"
+            print(f"  {verb}: {counts[key]:,} {label}")
 
 
 def _coded_ids(ids: pd.Series) -> pd.Categorical:
@@ -101,9 +173,16 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise ConfigError(f"--out must end in .csv or .parquet, but got {out.name!r}")
-    transactions = _read_log(args.orders, args) if args.orders else _read_dataset(args.data)
+    if args.period == "W" and args.time_unit != "W":
+        raise ConfigError("--period W counts calendar weeks, so it needs --time-unit W")
+    counts = None
+    if args.orders:
+        transactions, counts = _read_log(args.orders, args)
+        _print_counts(counts)
+    else:
+        transactions = _read_dataset(args.data)
     values, params = customer_lifetime_values(
-        transactions, as_of=args.as_of, time_unit=args.time_unit,
+        transactions, as_of=args.as_of, time_unit=args.time_unit, period=args.period,
         horizon_months=args.horizon_months, discount_rate=args.discount_rate,
     )
     rfm = rfm_table(transactions, as_of=args.as_of)
@@ -115,6 +194,9 @@ def run(args: argparse.Namespace) -> int:
     table["segment"] = table["segment"].astype(str)
     _write(table, out)
     params_path = Path(f"{out}.params.json")
+    params["period"] = args.period
+    if counts is not None:
+        params["input"] = {"file": str(args.orders), "returns": args.returns, **counts}
     params_path.write_text(json.dumps(params, indent=2), encoding="utf-8")
     bg, gg = params["bgnbd"], params["gamma_gamma"]
     print(f"{len(table):,} customers ({params['diagnostics']['repeat_customers']:,} with repeat purchases) -> {out}")

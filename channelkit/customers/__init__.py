@@ -4,6 +4,8 @@ Modules, each one concern:
 
 - :mod:`~channelkit.customers.view`: purchases from contract orders (paid lines, net value),
   one row per customer across channels, cross-channel shoppers' share and value, 复购率;
+- :mod:`~channelkit.customers.log`: purchases (customer-days) from a raw line-level log such as
+  Online Retail II or CDNOW: quantity x price, returns dropped or netted, anonymous lines counted;
 - :mod:`~channelkit.customers.rfm`: RFM scores 1-5 and named segments (rule table documented);
 - :mod:`~channelkit.customers.cohorts`: cohort retention and Kaplan-Meier repurchase curves by
   first channel;
@@ -25,6 +27,7 @@ from channelkit.customers.clv import (
     rfm_summary,
 )
 from channelkit.customers.export import export_segments, pseudonymize
+from channelkit.customers.log import purchases_from_log
 from channelkit.customers.rfm import SEGMENT_RULES, rfm_table, segment_rules, segment_summary
 from channelkit.customers.view import (
     channel_overlap,
@@ -50,6 +53,7 @@ __all__ = [
     "fit_clv",
     "predict_clv",
     "pseudonymize",
+    "purchases_from_log",
     "repeat_rate_by_channel",
     "repurchase_curve",
     "restrict_period",

@@ -72,6 +72,7 @@ def rfm_summary(
     *,
     as_of: object = None,
     time_unit: TimeUnit = "D",
+    period: TimeUnit = "D",
     customer_col: str = "customer_id",
     date_col: str = "order_ts",
     amount_col: str = "revenue",
@@ -80,13 +81,22 @@ def rfm_summary(
 
     Only purchases up to ``as_of`` (inclusive, by day; default the last purchase) are used.
     Purchases are summed per calendar day (lifetimes' ``summary_data_from_transaction_data``);
-    ``recency`` and ``T`` are in days, divided by 7 when ``time_unit="W"``.
+    ``recency`` and ``T`` are in days, divided by 7 when ``time_unit="W"`` (lifetimes'
+    ``freq="D", freq_multiplier=7``, the published CDNOW convention). ``period="W"`` sums per
+    calendar week instead (Monday to Sunday, lifetimes' ``freq="W"``): whole weeks between the
+    first, the last and ``as_of``'s week; it needs ``time_unit="W"``. (lifetimes also counts
+    purchases later in ``as_of``'s week; here none after ``as_of`` is used: pick a Sunday to match.)
     """
     _check_time_unit(time_unit)
+    if period not in ("D", "W") or (period == "W" and time_unit != "W"):
+        raise InputError(f"`period` must be 'D', or 'W' with time_unit='W', but got period={period!r}, "
+                         f"time_unit={time_unit!r}")
     tx = prepare(transactions, customer_col=customer_col, date_col=date_col, amount_col=amount_col, as_of=as_of)
     end = tx.as_of.normalize().value // DAY_NS
     # Spend per (customer, day), on integer codes ordered like the ids (compensated sums, row order).
     days = tx.days
+    if period == "W":  # day 0 (1970-01-01) is a Thursday: week numbers that start on Mondays
+        days, end = (days + 3) // 7, (end + 3) // 7
     lo, span = int(days.min()), int(days.max() - days.min()) + 1
     # One int64 key (customer, day) groups faster than two keys; the sums are the same.
     daily = pd.Series(tx.amount).groupby(tx.codes * span + (days - lo), sort=True).sum()
@@ -98,7 +108,7 @@ def rfm_summary(
     monetary = np.zeros(len(tx.ids))
     means = pd.Series(daily.to_numpy()[~first]).groupby(cust[~first], sort=True).mean()
     monetary[means.index.to_numpy()] = means.to_numpy()
-    scale = _DAYS_PER_UNIT[time_unit]
+    scale = 1 if period == "W" else _DAYS_PER_UNIT[time_unit]
     return pd.DataFrame({
         "customer_id": tx.ids,
         "frequency": (n_days - 1).astype(int),
@@ -366,6 +376,7 @@ def customer_lifetime_values(
     *,
     as_of: object = None,
     time_unit: TimeUnit = "D",
+    period: TimeUnit = "D",
     horizon_months: int = 12,
     discount_rate: float = 0.01,
     customer_col: str = "customer_id",
@@ -374,10 +385,12 @@ def customer_lifetime_values(
 ) -> tuple[pd.DataFrame, dict]:
     """Summary, fit and prediction in one call: returns (per-customer frame, params dict).
 
+    ``period="W"`` (with ``time_unit="W"``) counts calendar weeks, not days, as purchases.
+
     See :func:`rfm_summary`, :func:`fit_clv`, :func:`predict_clv` and :func:`clv_params`.
     """
-    summary = rfm_summary(transactions, as_of=as_of, time_unit=time_unit, customer_col=customer_col,
-                          date_col=date_col, amount_col=amount_col)
+    summary = rfm_summary(transactions, as_of=as_of, time_unit=time_unit, period=period,
+                          customer_col=customer_col, date_col=date_col, amount_col=amount_col)
     fit = fit_clv(summary, time_unit=time_unit)
     values = predict_clv(fit, summary, horizon_months=horizon_months, discount_rate=discount_rate)
     return values, clv_params(fit, horizon_months=horizon_months, discount_rate=discount_rate)
