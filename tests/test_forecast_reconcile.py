@@ -1,13 +1,11 @@
-"""Reconciled forecasts add up at every level; reorder advice by the documented formulas."""
+"""Reconciled forecasts add up at every level and agree with hierarchicalforecast."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
-from channelkit.errors import InputError
-from channelkit.forecast import reconcile, reorder_advice, run_forecast
+from channelkit.forecast import reconcile, run_forecast
 
 
 @pytest.fixture(scope="module")
@@ -46,26 +44,3 @@ def test_aggregate_intervals_are_recalibrated_not_summed(run):
     assert (total["lo_80"] <= total["forecast"]).all() and (total["forecast"] <= total["hi_80"]).all()
     # Summing upper quantiles overstates the total's quantile when errors partly cancel.
     assert (total["hi_80"].to_numpy() < bottom_hi_sum).all()
-
-
-def test_reorder_advice_worked_example():
-    dates = pd.date_range("2026-01-01", periods=3)
-    z90 = stats.norm.ppf(0.95)  # an 90% interval spans +-1.645 sigma
-    fc = pd.DataFrame({"sku": "A", "channel": ["tmall"] * 3 + ["jd"] * 3, "date": list(dates) * 2,
-                       "forecast": [10.0] * 3 + [5.0] * 3})
-    fc["lo_90"] = fc["forecast"] - 2 * z90  # sigma = 2 units a day for each channel
-    fc["hi_90"] = fc["forecast"] + 2 * z90
-    inv = pd.DataFrame({"sku": ["A"], "on_hand": [40], "lead_time_days": [2]})
-    row = reorder_advice(fc, inv, service_level=0.95, review_days=1).iloc[0]
-    # Lead-time demand 2 days x 15; sigma_L = sqrt(2 days x 2 channels x 2^2) = 4; SS = 1.645 x 4.
-    assert row["lead_time_demand"] == pytest.approx(30.0)
-    assert row["safety_stock"] == pytest.approx(stats.norm.ppf(0.95) * 4.0)
-    assert row["reorder_point"] == pytest.approx(30 + 6.579, abs=1e-3)
-    assert row["days_of_cover"] == pytest.approx(40 / 15)
-    assert not row["reorder"] and row["order_qty"] == 0
-    row = reorder_advice(fc, inv.assign(on_hand=20), service_level=0.95, review_days=1).iloc[0]
-    assert row["reorder"] and row["order_qty"] == int(np.ceil(36.579 + 15 - 20))
-    with pytest.raises(InputError, match=r"the forecast covers 3 days but SKU\(s\) \['A'\] have lead times up to 9 days"):
-        reorder_advice(fc, inv.assign(lead_time_days=9))
-    with pytest.raises(InputError, match="`service_level` must satisfy 0.5 <= service_level < 1, but got 95"):
-        reorder_advice(fc, inv, service_level=95)

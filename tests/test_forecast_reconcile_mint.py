@@ -116,9 +116,11 @@ def runs():
 def test_engine_options_and_aggregate_run(runs):
     run, base = runs
     # The engine stores its options on the run; the aggregate run repeats them exactly.
-    assert engine_options(run) == {"horizon": 7, "levels": (80.0, 95.0), "freq": "D", "n_windows": 3, "step": 7,
-                                   "models": ("ets", "croston"), "returns": "clip", "festival_adjust": True,
-                                   "festival_pool": "channel", "input_size": "auto"}
+    # (Compared key by key: the engine may store more options, e.g. the interval method.)
+    expected = {"horizon": 7, "levels": (80.0, 95.0), "freq": "D", "n_windows": 3, "step": 7,
+                "models": ("ets", "croston"), "returns": "clip", "festival_adjust": True,
+                "festival_pool": "channel", "input_size": "auto"}
+    assert {k: engine_options(run).get(k) for k in expected} == expected
     assert base.options == engine_options(run)
     # The aggregate run forecasts the 2 SKUs, 3 channels and the total, from the summed history.
     keys = set(map(tuple, base.forecast[["sku", "channel"]].drop_duplicates().to_numpy()))
@@ -220,7 +222,13 @@ def test_reconcile_errors(runs):
     with pytest.raises(InputError, match=r"`method='mint_shrink'` needs dense 11 x 11 matrices "
                                           r"\(more than `max_nodes`=10\)"):
         reconcile(run, method="mint_shrink", base=base, max_nodes=10)
-    assert (reconcile(run, method="auto", base=base, max_nodes=10)["method"] == "bottom_up").all()
+    # Above max_nodes `auto` compares bottom-up with the sparse MinT methods (no silent fallback).
+    table = pd.DataFrame(reconcile(run, method="auto", base=base, max_nodes=10).attrs["comparison"])
+    assert table["method"].unique().tolist() == ["base", "bottom_up", "ols", "wls_struct", "wls_var"]
+    assert set(table.loc[table["method"] != "bottom_up", "solver"]) <= {"sparse", ""}
+    with pytest.raises(InputError, match=r"`method='mint_shrink'` needs dense .* no sparse form; use one of "
+                                          r"\['bottom_up', 'ols', 'wls_struct', 'wls_var'\]"):
+        compare_reconciliation(run, base=base, methods=("bottom_up", "mint_shrink"), max_nodes=10)
     with pytest.raises(InputError, match=r"`base` must be backtested at the run's cutoffs \['2025-04-20', "):
         reconcile(run, method="wls_struct", base=aggregate_run(run, n_windows=1))
     short = run_forecast(run.history[run.history["date"] >= "2025-04-20"], horizon=7, n_jobs=1, progress=False,

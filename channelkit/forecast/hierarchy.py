@@ -23,6 +23,18 @@ be negative: when the projection gives a negative bottom forecast the problem is
 hierarchicalforecast's non-negative MinT (a quadratic programme, Wickramasuriya, Turlach &
 Hyndman 2020) for the periods where it does; elsewhere the unconstrained solution is already that
 programme's optimum (each period is a separate programme).
+
+Large hierarchies (``solver="sparse"``): the dense reconcilers hold ``n_nodes x n_nodes`` matrices
+(12,000 nodes: over a gigabyte each), so above a few thousand nodes ``ols``, ``wls_struct`` and
+``wls_var`` run on hierarchicalforecast's ``MinTraceSparse`` (diagonal ``W``, sparse ``S``, never
+formed densely). With ``nonnegative=True`` every period is solved as its non-negative quadratic
+programme (Clarabel on the sparse constraints, about 0.5 s per period at 12,000 nodes): where the
+projection is already >= 0 that optimum *is* the projection, to the solver's tolerance (~1e-7),
+whereas ``MinTraceSparse``'s unconstrained path (BiCGSTAB stopped at a 1e-5 residual) can be off by
+10% on a grouped hierarchy; that path is used only for ``nonnegative=False``. ``mint_shrink`` needs
+the full covariance and has no sparse form. One convention differs from the dense ``wls_var``:
+``MinTraceSparse`` estimates each node's variance as ``var(e, ddof=1) + 2e-8`` (centred), the dense
+``MinTrace`` as ``mean(e^2) + 2e-8`` (uncentred); both are hierarchicalforecast's own choices.
 """
 from __future__ import annotations
 
@@ -39,6 +51,8 @@ ALL = "(all)"
 LEVEL = "level"
 Method = Literal["bottom_up", "ols", "wls_struct", "wls_var", "mint_shrink"]
 MINT_METHODS = ("ols", "wls_struct", "wls_var", "mint_shrink")
+SPARSE_METHODS = ("ols", "wls_struct", "wls_var")
+Solver = Literal["dense", "sparse"]
 
 
 def check_id_cols(id_cols: Sequence[str]) -> list[str]:
@@ -116,49 +130,72 @@ def to_matrix(frame: pd.DataFrame, nodes: pd.DataFrame, columns: pd.MultiIndex |
     return wide.reindex(index=row_index, columns=columns).to_numpy(dtype=float)
 
 
-def _mint(S: np.ndarray, y_hat: np.ndarray, method: str, y: np.ndarray | None, y_fit: np.ndarray | None,
-          nonnegative: bool) -> np.ndarray:
-    from hierarchicalforecast.methods import MinTrace
+def _mint(S: np.ndarray | sparse.csr_matrix, y_hat: np.ndarray, method: str, y: np.ndarray | None,
+          y_fit: np.ndarray | None, nonnegative: bool, solver: Solver = "dense", n_jobs: int = 1) -> np.ndarray:
+    """hierarchicalforecast's ``MinTrace`` (dense ``S``) or ``MinTraceSparse`` (sparse ``S``), all nodes."""
+    from hierarchicalforecast.methods import MinTrace, MinTraceSparse
 
+    if solver == "sparse":
+        reconciler = MinTraceSparse(method=method, nonnegative=nonnegative, num_threads=n_jobs)
+    else:
+        reconciler = MinTrace(method=method, nonnegative=nonnegative, num_threads=n_jobs)
     try:
         with warnings.catch_warnings():
             # qpsolvers notes that it converts the dense QP matrices to sparse for clarabel.
             warnings.simplefilter("ignore", category=Warning)
-            out = MinTrace(method=method, nonnegative=nonnegative).fit_predict(
-                S=S, y_hat=y_hat, y_insample=y, y_hat_insample=y_fit)["mean"]
+            out = reconciler.fit_predict(S=S, y_hat=y_hat, y_insample=y, y_hat_insample=y_fit)["mean"]
     except Exception as exc:  # hierarchicalforecast raises bare Exception for ill-conditioned problems
-        raise InputError(f"MinT reconciliation (`method={method!r}`) failed: {exc}") from exc
+        raise InputError(f"MinT reconciliation (`method={method!r}`, {solver}) failed: {exc}") from exc
     return np.asarray(out, dtype=float)
+
+
+def _check_matrix_args(S: sparse.spmatrix | np.ndarray, y_hat: np.ndarray, method: str, solver: str,
+                       y: np.ndarray | None, y_fit: np.ndarray | None) -> None:
+    n_nodes = S.shape[0]
+    if y_hat.shape[0] != n_nodes or np.isnan(y_hat).any():
+        raise InputError(f"`y_hat` must have {n_nodes} rows (one per node) and no NaN, but got shape {y_hat.shape}")
+    if method not in ("bottom_up", *MINT_METHODS):
+        raise InputError(f"`method` must be one of {['bottom_up', *MINT_METHODS]}, but got {method!r}")
+    if solver not in ("dense", "sparse"):
+        raise InputError(f"`solver` must be 'dense' or 'sparse', but got {solver!r}")
+    if solver == "sparse" and method not in ("bottom_up", *SPARSE_METHODS):
+        raise InputError(f"`method={method!r}` has no sparse solver (it needs the full covariance); "
+                         f"use one of {list(SPARSE_METHODS)} or 'bottom_up'")
+    if method in ("wls_var", "mint_shrink") and (y is None or y_fit is None):
+        raise InputError(f"`method={method!r}` needs residuals: pass `y` and `y_fit`")
 
 
 def reconcile_matrix(S: np.ndarray | sparse.spmatrix, y_hat: np.ndarray, *, method: Method = "bottom_up",
                      y: np.ndarray | None = None, y_fit: np.ndarray | None = None,
-                     nonnegative: bool = True) -> np.ndarray:
+                     nonnegative: bool = True, solver: Solver = "dense", n_jobs: int = 1) -> np.ndarray:
     """Coherent forecasts ``S b`` for base forecasts ``y_hat`` (nodes x periods, rows as ``S``).
 
     ``y`` and ``y_fit`` (nodes x observations) are the actuals and base forecasts whose
     differences estimate ``W`` for ``wls_var``/``mint_shrink`` (hierarchicalforecast's
     ``y_insample``/``y_hat_insample``). With ``nonnegative=True`` the bottom forecasts are
-    constrained to be >= 0 (see the module docstring). The aggregates are always recomputed as
-    ``S @ bottom`` so that they add up exactly.
+    constrained to be >= 0 (see the module docstring). ``solver="sparse"`` runs
+    ``MinTraceSparse`` (``ols``, ``wls_struct``, ``wls_var``; ``n_jobs`` threads for its
+    non-negative programmes) instead of the dense ``MinTrace``. The aggregates are always
+    recomputed as ``S @ bottom`` so that they add up exactly.
     """
     y_hat = np.asarray(y_hat, dtype=float)
-    n_nodes, n_bottom = S.shape
-    if y_hat.shape[0] != n_nodes or np.isnan(y_hat).any():
-        raise InputError(f"`y_hat` must have {n_nodes} rows (one per node) and no NaN, but got shape {y_hat.shape}")
+    _check_matrix_args(S, y_hat, method, solver, y, y_fit)
+    n_bottom = S.shape[1]
     if method == "bottom_up":
-        bottom = y_hat[-n_bottom:]
-    elif method in MINT_METHODS:
-        if method in ("wls_var", "mint_shrink") and (y is None or y_fit is None):
-            raise InputError(f"`method={method!r}` needs residuals: pass `y` and `y_fit`")
-        # hierarchicalforecast's MinTrace works on dense matrices.
-        S = S.toarray() if sparse.issparse(S) else np.asarray(S, dtype=float)
-        bottom = _mint(S, y_hat, method, y, y_fit, nonnegative=False)[-n_bottom:]
-        neg = (bottom < 0).any(axis=0)
-        if nonnegative and neg.any():
-            # Each period is its own programme: only periods whose projection went negative need it.
-            qp = _mint(S, np.clip(y_hat[:, neg], 0, None), method, y, y_fit, nonnegative=True)[-n_bottom:]
-            bottom[:, neg] = np.clip(qp, 0, None)
-    else:
-        raise InputError(f"`method` must be one of {['bottom_up', *MINT_METHODS]}, but got {method!r}")
+        return np.asarray(S @ y_hat[-n_bottom:])
+    if solver == "sparse":
+        # MinTraceSparse's non-negative programme is solved to Clarabel's tolerance; its unconstrained
+        # path (BiCGSTAB, 1e-5 residual) can be off by 1e-1 on grouped hierarchies, so every period
+        # goes through the programme, whose optimum is the plain projection when that is >= 0.
+        bottom = _mint(sparse.csr_matrix(S, dtype=float), y_hat, method, y, y_fit, nonnegative=nonnegative,
+                       solver="sparse", n_jobs=n_jobs)[-n_bottom:]
+        return np.asarray(S @ (np.clip(bottom, 0, None) if nonnegative else bottom))
+    # hierarchicalforecast's MinTrace works on dense matrices.
+    S = S.toarray() if sparse.issparse(S) else np.asarray(S, dtype=float)
+    bottom = _mint(S, y_hat, method, y, y_fit, nonnegative=False)[-n_bottom:]
+    neg = (bottom < 0).any(axis=0)
+    if nonnegative and neg.any():
+        # Each period is its own programme: only periods whose projection went negative need it.
+        qp = _mint(S, np.clip(y_hat[:, neg], 0, None), method, y, y_fit, nonnegative=True, n_jobs=n_jobs)[-n_bottom:]
+        bottom[:, neg] = np.clip(qp, 0, None)
     return np.asarray(S @ bottom)

@@ -13,6 +13,12 @@ For each SKU, with daily forecasts summed over its channels:
   demand of ``review_days`` (an order-up-to level), rounded up to whole units.
 
 The forecast must reach at least the longest lead time; otherwise the error names the SKUs.
+
+The forecast is either the engine's (``run.forecast``: one row per SKU x channel x date) or the
+frame :func:`channelkit.forecast.reconcile.reconcile` returns. From the latter only the bottom level
+(``level == "sku/channel"``) is used, with its intervals (the engine's, moved with the reconciled
+point forecast): each SKU's lead-time demand is then its reconciled SKU forecast, and the demand of
+all SKUs adds up to the reconciled total (coherence), whatever the reconciliation method.
 """
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from scipy import stats
 
 from channelkit.errors import InputError
 from channelkit.forecast.frames import check_columns
+from channelkit.forecast.hierarchy import LEVEL
 
 
 def _sigma(fc: pd.DataFrame) -> pd.Series:
@@ -33,11 +40,26 @@ def _sigma(fc: pd.DataFrame) -> pd.Series:
     return (fc[f"hi_{lv:g}"] - fc[f"lo_{lv:g}"]) / (2 * z)
 
 
+def _bottom_level(forecast: pd.DataFrame, sku_col: str, channel_col: str) -> pd.DataFrame:
+    """The SKU x channel rows of a reconciled frame (one with a ``level`` column); others as they are."""
+    if LEVEL not in forecast.columns:
+        return forecast
+    bottom = f"{sku_col}/{channel_col}"
+    rows = forecast[forecast[LEVEL] == bottom]
+    if rows.empty:
+        raise InputError(f"`forecast` has a `{LEVEL}` column (a reconciled frame) but no {bottom!r} rows to size "
+                         f"stock from; it has levels {sorted(map(str, forecast[LEVEL].unique()))[:4]}")
+    return rows
+
+
 def reorder_advice(forecast: pd.DataFrame, inventory: pd.DataFrame, *, service_level: float = 0.95,
-                   review_days: int = 7, sku_col: str = "sku", date_col: str = "date") -> pd.DataFrame:
+                   review_days: int = 7, sku_col: str = "sku", channel_col: str = "channel",
+                   date_col: str = "date") -> pd.DataFrame:
     """One row per SKU of ``inventory``: stock position and reorder advice (formulas in the module doc).
 
-    ``forecast`` is the engine's output (daily, with ``forecast`` and ``lo_<L>``/``hi_<L>``);
+    ``forecast`` is the engine's output (daily, with ``forecast`` and ``lo_<L>``/``hi_<L>``) or a
+    reconciled frame from :func:`~channelkit.forecast.reconcile.reconcile` (its
+    ``sku_col/channel_col`` level is used, so the advice agrees with the reconciled totals);
     ``inventory`` has ``sku``, ``on_hand`` and ``lead_time_days`` (summed/maxed over locations).
     Columns: ``sku, on_hand, lead_time_days, lead_time_demand, safety_stock, reorder_point,
     days_of_cover, reorder, order_qty``, reorders first, fewest days of cover first.
@@ -46,6 +68,7 @@ def reorder_advice(forecast: pd.DataFrame, inventory: pd.DataFrame, *, service_l
         raise InputError(f"`service_level` must satisfy 0.5 <= service_level < 1, but got {service_level}")
     check_columns(forecast, [sku_col, date_col, "forecast"], what="forecast")
     check_columns(inventory, [sku_col, "on_hand", "lead_time_days"], what="inventory")
+    forecast = _bottom_level(forecast, sku_col, channel_col)
     inv = inventory.groupby(sku_col).agg(on_hand=("on_hand", "sum"), lead_time_days=("lead_time_days", "max"))
     fc = forecast.assign(var=_sigma(forecast) ** 2)
     daily = fc.groupby([sku_col, date_col])[["forecast", "var"]].sum().reset_index().sort_values([sku_col, date_col])
