@@ -92,7 +92,7 @@ def default_methods(n_nodes: int, max_nodes: int) -> tuple[str, ...]:
 
 
 def compare_reconciliation(run: ForecastRun, *, base: ForecastRun | None = None,
-                           methods: Sequence[str] | None = None, max_nodes: int = 2500, n_jobs: int = 1,
+                           methods: Sequence[str] | None = None, max_nodes: int = 1000, n_jobs: int = 1,
                            progress: bool = False) -> pd.DataFrame:
     """Rolling-origin accuracy of each reconciliation method at every level.
 
