@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 from channelkit.errors import InputError
-from channelkit.forecast import run_forecast
 from channelkit.forecast.hierarchy import reconcile_matrix, structure
-from channelkit.forecast.reconcile import aggregate_run, compare_reconciliation, reconcile
+from channelkit.forecast.reconcile import compare_reconciliation, reconcile
 
-PAIRS = [("A", "jd"), ("A", "tmall"), ("B", "jd"), ("B", "tmall"), ("B", "store")]
+# The same small hierarchy and engine runs as the dense MinT tests (module-scoped fixture).
+from test_forecast_reconcile_mint import PAIRS, runs  # noqa: F401
 
 
 def _problem(pairs: pd.DataFrame, seed: int, periods: int = 4):
@@ -93,15 +93,6 @@ def test_sparse_errors():
         reconcile_matrix(S, y_hat, method="ols", solver="qr")
 
 
-@pytest.fixture(scope="module")
-def runs():
-    rng = np.random.default_rng(11)
-    dates = pd.date_range("2025-01-06", periods=126)
-    week = 1 + 0.4 * np.sin(2 * np.pi * np.arange(len(dates)) / 7)
-    panel = pd.concat([pd.DataFrame({"date": dates, "sku": s, "channel": c, "units": rng.poisson(lam * week)})
-                       for (s, c), lam in zip(PAIRS, [5, 8, 1.5, 3, 0.6])])
-    run = run_forecast(panel, horizon=7, n_jobs=1, progress=False, models=("ets", "croston"))
-    return run, aggregate_run(run)
 
 
 @pytest.mark.parametrize("method", ["ols", "wls_struct", "wls_var"])
