@@ -28,8 +28,9 @@ def test_forecast_command_errors(tmp_path, capsys):
     assert "--panel: file not found" in capsys.readouterr().err
     bad = tmp_path / "bad.csv"
     pd.DataFrame({"date": ["2024-01-01"], "sku": ["A"], "units": [1]}).to_csv(bad, index=False)
-    assert main(["forecast", "--panel", str(bad), "--horizon", "4", "--out", str(tmp_path / "o.csv")]) == 1
-    assert "missing column(s) ['channel']" in capsys.readouterr().err
+    assert main(["forecast", "--panel", str(bad), "--horizon", "4", "--out", str(tmp_path / "o.csv")]) == 2
+    err = capsys.readouterr().err  # the default columns' option is named, with the file's columns
+    assert "--id-cols sku channel: no column(s) ['channel'] in bad.csv; its columns are ['date', 'sku', 'units']" in err
 
 
 def test_forecast_command_on_the_sample_dataset(sample_dir, tmp_path):
@@ -80,3 +81,65 @@ def test_forecast_command_scheduler_needs_dask_backend(tmp_path, capsys):
     code = main(["forecast", "--panel", str(src), "--horizon", "7", "--scheduler", "tcp://127.0.0.1:1", "--out", str(out)])
     assert code == 2 and "--scheduler needs --backend dask" in capsys.readouterr().err
     assert out.read_text() == "earlier output\n"  # a failed run leaves the earlier file alone
+
+
+def _m5_long(path, n_days: int = 70):
+    """An M5-shaped long file (sales_train melted, with its calendar's dates): 2 items x 2 stores."""
+    rng = np.random.default_rng(5)
+    dates = pd.date_range("2016-03-14", periods=n_days)  # no festival of the calendar in or just after it
+    rows = [pd.DataFrame({"id": f"{item}_{store}_evaluation", "item_id": item, "dept_id": "FOODS_3",
+                          "cat_id": "FOODS", "store_id": store, "state_id": store[:2],
+                          "d": [f"d_{1512 + i}" for i in range(n_days)], "date": dates.strftime("%Y-%m-%d"),
+                          "sales": rng.poisson(lam, n_days)})
+            for item, lam in (("FOODS_3_090", 30), ("FOODS_3_586", 12)) for store in ("CA_1", "TX_2")]
+    pd.concat(rows).to_csv(path, index=False)
+    return pd.concat(rows)
+
+
+def test_forecast_command_on_an_m5_shaped_file_keeps_its_column_names(tmp_path, capsys):
+    src, out = tmp_path / "m5_long.csv", tmp_path / "m5_fc.csv"
+    long = _m5_long(src)
+    code = main(["forecast", "--panel", str(src), "--date-col", "date", "--id-cols", "item_id", "store_id",
+                 "--value-col", "sales", "--horizon", "7", "--models", "seasonal_naive", "--windows", "1",
+                 "--level", "80", "--n-jobs", "1", "--out", str(out)])
+    assert code == 0 and "wrote 28 rows (4 series)" in capsys.readouterr().out
+    fc = pd.read_csv(out)
+    assert list(fc.columns[:3]) == ["item_id", "store_id", "date"] and {"forecast", "lo_80", "hi_80"} <= set(fc.columns)
+    assert "sku" not in fc.columns and "channel" not in fc.columns
+    assert fc["date"].min() == "2016-05-23" and fc["date"].max() == "2016-05-29"
+    # Seasonal naive: each future day repeats the same weekday of the last observed week.
+    last_week = long[long["date"] >= "2016-05-16"]
+    last_week = last_week.assign(date=(pd.to_datetime(last_week["date"]) + pd.Timedelta(days=7)).dt.strftime("%Y-%m-%d"))
+    both = fc.merge(last_week, on=["item_id", "store_id", "date"], validate="one_to_one")
+    assert len(both) == 28
+    np.testing.assert_allclose(both["forecast"], both["sales"], atol=1e-9)
+
+
+def test_forecast_command_with_one_id_column_from_parquet(tmp_path):
+    src, out = tmp_path / "m5_long.parquet", tmp_path / "m5_fc.parquet"
+    _m5_long(tmp_path / "m5_long.csv").assign(date=lambda d: pd.to_datetime(d["date"])).to_parquet(src, index=False)
+    code = main(["forecast", "--panel", str(src), "--id-cols", "id", "--value-col", "sales", "--horizon", "7",
+                 "--models", "seasonal_naive", "--windows", "1", "--n-jobs", "1", "--out", str(out)])
+    assert code == 0
+    fc = pd.read_parquet(out)
+    assert list(fc.columns[:2]) == ["id", "date"] and fc["id"].nunique() == 4 and len(fc) == 28
+    assert set(fc["id"]) == {"FOODS_3_090_CA_1_evaluation", "FOODS_3_090_TX_2_evaluation",
+                             "FOODS_3_586_CA_1_evaluation", "FOODS_3_586_TX_2_evaluation"}
+
+
+def test_forecast_command_column_errors_name_the_option_and_list_the_columns(tmp_path, capsys):
+    src = tmp_path / "m5_long.csv"
+    _m5_long(src, n_days=20)
+    base = ["forecast", "--panel", str(src), "--horizon", "7", "--out", str(tmp_path / "o.csv")]
+    assert main([*base, "--id-cols", "item_id", "store", "--value-col", "units_sold"]) == 2
+    err = capsys.readouterr().err
+    assert "--id-cols item_id store: no column(s) ['store']; --value-col units_sold: no column(s) ['units_sold']" in err
+    assert "in m5_long.csv; its columns are ['id', 'item_id', 'dept_id', 'cat_id', 'store_id', 'state_id', 'd', " in err
+    assert main([*base, "--id-cols", "item_id", "store_id", "--date-col", "day"]) == 2
+    assert "--date-col day: no column(s) ['day']" in capsys.readouterr().err
+    assert main([*base, "--id-cols", "id", "item_id", "store_id", "--value-col", "sales"]) == 2
+    assert "--id-cols takes 1 or 2 columns, but got 3" in capsys.readouterr().err
+    assert main([*base, "--id-cols", "id", "--value-col", "id"]) == 2
+    assert "must name different columns, but got ['date', 'id', 'id']" in capsys.readouterr().err
+    assert main(["forecast", "--data", str(tmp_path), "--horizon", "7", "--value-col", "sales", "--out", "o.csv"]) == 2
+    assert "--value-col: only with --panel" in capsys.readouterr().err

@@ -5,20 +5,41 @@
     channelkit elasticity --data data/sample --pool --out elasticities.csv
     channelkit elasticity --panel small.csv --engine pyfixest --out e.csv   # the same model fitted by pyfixest
 
-The panel (CSV, Parquet or xlsx; daily or weekly) needs ``date, sku, channel, units, price``;
-optional promotion/feature columns are named with ``--controls``; a ``category`` column (added
-from ``products`` with ``--data``) gives each category its own period effects and enables
-``--pool``. The output has one row per group: ``sku, channel`` (empty with ``--by sku``),
-``elasticity, se, ci_low, ci_high, n_obs, n_series, status, method, price_sd, units`` and, with
-``--pool``, the empirical-Bayes columns ``elasticity_pooled, ci_low_pooled, ci_high_pooled, ...``.
+    channelkit elasticity --panel wcer.csv --date-col WEEK --period-start 1989-09-14 --sku-col UPC \
+        --channel-col STORE --units-col MOVE --price-col PRICE --price-divisor-col QTY --drop-flag OK \
+        --out e.csv   # Dominick's scanner data as distributed
+
+The panel (CSV, Parquet or xlsx; daily or weekly) needs ``date, sku, channel, units, price``, or the
+columns named by ``--date-col``, ``--sku-col``, ``--channel-col``, ``--units-col`` and
+``--price-col`` (channel: any second key of a series, e.g. a store). Options for scanner exports:
+
+- ``--price-divisor-col COL``: the paid unit price is ``price / COL`` (Dominick's ``PRICE / QTY``,
+  where QTY = 2 and PRICE = 5 is "2 for $5"); rows where either is not positive are dropped.
+- ``--drop-flag COL``: rows where ``COL == 0`` are dropped (Dominick's ``OK`` flag).
+- ``--period-start DATE [--period-freq W]``: the date column holds whole period numbers (Dominick's
+  ``WEEK``); period ``p`` starts on ``DATE + (p - 1)`` periods (Dominick's week 1: 1989-09-14).
+
+Dropped rows are periods not observed, so with ``--gaps auto`` a panel that lost rows this way
+reads every period without a row as not observed. Optional promotion/feature columns are named
+with ``--controls``; a ``category`` column (added from ``products`` with ``--data``) gives each
+category its own period effects and enables ``--pool``. The output has one row per group, under
+the panel's own names for the SKU and channel columns (``sku, channel`` by default; the channel is
+empty with ``--by sku``), then ``elasticity, se, ci_low, ci_high, n_obs, n_series, status, method,
+price_sd, units`` and, with ``--pool``, the empirical-Bayes columns ``elasticity_pooled,
+ci_low_pooled, ci_high_pooled, ...``.
 """
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from channelkit.commands.forecast import check_named_columns
 from channelkit.errors import ConfigError
 
+# Contract name of each column role and the option naming the panel's own column for it.
+COLUMNS = {"date": "--date-col", "sku": "--sku-col", "channel": "--channel-col", "units": "--units-col",
+           "price": "--price-col"}
+PERIOD_DAYS = {"D": 1, "W": 7}
 HELP = "own-price elasticity per SKU x channel (or per SKU) with intervals, from --panel FILE or --data DIR"
 OUT_SUFFIXES = (".csv", ".parquet", ".pq")
 
@@ -46,7 +67,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gaps", default="auto", choices=("auto", "zero", "missing"),
                         help="a period without a row inside a series' span: zero sales (orders exports), missing "
                              "(scanner data that lists zero weeks itself), or auto: missing when >= 5%% of rows "
-                             "record zero units (default; --data always uses zero)")
+                             "record zero units or --drop-flag/--price-divisor-col dropped rows (default; --data always uses "
+                             "zero)")
     parser.add_argument("--time-effects", default="date", choices=("date", "calendar"),
                         help="period fixed effects per stratum (default) or shared calendar controls")
     parser.add_argument("--time-by", nargs="*", default=None, metavar="COL",
@@ -59,9 +81,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="smallest sd of log price that identifies an elasticity (default 0.01)")
     parser.add_argument("--pool", action="store_true",
                         help="add empirical-Bayes pooled estimates across the SKUs of a category and channels")
+    for name, option in COLUMNS.items():
+        parser.add_argument(option, default=None, metavar="COL", help=f"--panel's {name} column (default: {name})")
+    parser.add_argument("--price-divisor-col", default=None, metavar="COL",
+                        help="paid unit price = price / COL, e.g. Dominick's QTY of 'n for $x' packs; rows where "
+                             "either is not positive are dropped")
+    parser.add_argument("--drop-flag", default=None, metavar="COL",
+                        help="drop rows where COL == 0 (e.g. Dominick's OK flag)")
+    parser.add_argument("--period-start", default=None, metavar="DATE",
+                        help="the date column holds period numbers (e.g. Dominick's WEEK): period 1 starts on DATE "
+                             "(Dominick's: 1989-09-14)")
+    parser.add_argument("--period-freq", default=None, choices=tuple(PERIOD_DAYS),
+                        help="with --period-start: length of a period, D or W (default W)")
 
 
-def read_panel(path: Path):
+def column_names(args: argparse.Namespace) -> dict[str, str]:
+    """The panel's column for each contract name (``date, sku, channel, units, price``)."""
+    panel_only = {opt: getattr(args, opt[2:].replace("-", "_")) for opt in
+                  (*COLUMNS.values(), "--price-divisor-col", "--drop-flag", "--period-start", "--period-freq")}
+    given = [opt for opt, value in panel_only.items() if value is not None]
+    if args.data and given:
+        raise ConfigError(f"{'/'.join(given)}: only with --panel; a --data folder's panel has date, sku, channel, "
+                          "units, price")
+    if args.period_freq and not args.period_start:
+        raise ConfigError("--period-freq needs --period-start (the date of period 1)")
+    names = {name: panel_only[option] or name for name, option in COLUMNS.items()}
+    if len(set(names.values())) < len(names):
+        raise ConfigError(f"{', '.join(COLUMNS.values())} must name different columns, but got {list(names.values())}")
+    return names
+
+
+def read_panel(path: Path, string_columns: tuple[str, ...] = ("sku", "channel")):
     """Read a panel file (CSV in UTF-8/GBK, Parquet or xlsx) with text SKU and channel codes."""
     from channelkit.data import read_file
 
@@ -69,7 +119,43 @@ def read_panel(path: Path):
         raise ConfigError(f"--panel: file not found: {path}")
     if path.suffix.lower() not in (".csv", ".txt", ".parquet", ".pq", ".xlsx"):
         raise ConfigError(f"--panel must be a .csv, .parquet or .xlsx file, but got {path.name}")
-    return read_file(path, string_columns=("sku", "channel"))
+    return read_file(path, string_columns=string_columns)
+
+
+def period_dates(periods, *, start: str, freq: str = "W", column: str = "date"):
+    """Dates of whole period numbers: period ``p`` starts on ``start + (p - 1) * freq`` (``D`` or ``W``)."""
+    import pandas as pd
+
+    numbers = pd.to_numeric(periods, errors="coerce")
+    bad = periods[numbers.isna() | (numbers % 1 != 0)]
+    if len(bad):
+        raise ConfigError(f"--period-start: column {column!r} must hold whole period numbers, but has values like "
+                          f"{[str(v) for v in bad.unique()[:3]]}")
+    try:
+        origin = pd.Timestamp(start)
+    except ValueError as exc:
+        raise ConfigError(f"--period-start must be a date such as 1989-09-14, but got {start!r}") from exc
+    return origin + pd.to_timedelta((numbers.astype("int64") - 1) * PERIOD_DAYS[freq], unit="D")
+
+
+def _drop_flagged(panel, flag: str):
+    import pandas as pd
+
+    values = pd.to_numeric(panel[flag], errors="coerce")
+    bad = panel.loc[values.isna() & panel[flag].notna(), flag]
+    if len(bad):
+        raise ConfigError(f"--drop-flag {flag}: the column must hold numbers (0 drops the row), but has values like "
+                          f"{[str(v) for v in bad.unique()[:3]]}")
+    return panel[values != 0]
+
+
+def _unit_price(panel, price: str, divisor: str):
+    """``price / divisor`` as the price column, on rows where both are positive numbers."""
+    import pandas as pd
+
+    p, q = pd.to_numeric(panel[price], errors="coerce"), pd.to_numeric(panel[divisor], errors="coerce")
+    keep = (p > 0) & (q > 0)
+    return panel[keep].assign(**{price: (p / q)[keep]})
 
 
 def dataset_panel(folder: Path, freq: str):
@@ -83,8 +169,36 @@ def dataset_panel(folder: Path, freq: str):
     return panel.merge(dataset.products[["sku", "category"]], on="sku", how="left")
 
 
-def _estimate(panel, args: argparse.Namespace):
+def panel_from_file(args: argparse.Namespace, names: dict[str, str]):
+    """The ``--panel`` file under contract names after the scanner options, and the rows each option dropped."""
+    panel = read_panel(args.panel, string_columns=(names["sku"], names["channel"]))
+    named = {COLUMNS[k]: (v,) for k, v in names.items()}
+    named |= {opt: tuple(c for c in cols if c) for opt, cols in (
+        ("--price-divisor-col", [args.price_divisor_col]), ("--drop-flag", [args.drop_flag]),
+        ("--controls", args.controls), ("--time-by", args.time_by or [])) if any(cols)}
+    check_named_columns([str(c) for c in panel.columns], named, args.panel.name)
+    dropped = {}
+    if args.drop_flag:
+        n_rows, panel = len(panel), _drop_flagged(panel, args.drop_flag)
+        dropped[f"{args.drop_flag} == 0"] = n_rows - len(panel)
+    if args.price_divisor_col:
+        n_rows, panel = len(panel), _unit_price(panel, names["price"], args.price_divisor_col)
+        dropped[f"{names['price']} or {args.price_divisor_col} not positive"] = n_rows - len(panel)
+    if args.period_start:
+        panel = panel.assign(**{names["date"]: period_dates(panel[names["date"]], start=args.period_start,
+                                                            freq=args.period_freq or "W", column=names["date"])})
+    # A contract-named column the user did not pick (e.g. a list `price` beside --price-col paid) gives way.
+    shadowed = [c for c in names if c in panel.columns and c not in names.values()]
+    used = [c for c in shadowed if c in [*args.controls, *(args.time_by or [])]]
+    if used:
+        raise ConfigError(f"--controls/--time-by name {used}, which the renamed columns would replace; rename it first")
+    panel = panel.drop(columns=shadowed).rename(columns={v: k for k, v in names.items()})
+    return panel, {why: n for why, n in dropped.items() if n}
+
+
+def _estimate(panel, args: argparse.Namespace, names: dict[str, str], gaps: str):
     by = tuple(args.by.split(","))
+    back = {v: k for k, v in names.items()}  # --time-by names the panel's own columns
     if args.method == "dml":
         from channelkit.elasticity.dml import dml_elasticities
 
@@ -92,10 +206,11 @@ def _estimate(panel, args: argparse.Namespace):
     from channelkit.elasticity import estimate_elasticities
 
     return estimate_elasticities(panel, by=by, controls=args.controls, method=args.method,
-                                 time_effects=args.time_effects, time_by=args.time_by, trend=not args.no_trend,
+                                 time_effects=args.time_effects, trend=not args.no_trend,
+                                 time_by=None if args.time_by is None else [back.get(c, c) for c in args.time_by],
                                  level=args.level, min_obs=args.min_obs, min_price_sd=args.min_price_sd,
                                  engine=args.engine, vcov=args.vcov, nw_lag=args.nw_lag,
-                                 gaps="zero" if args.data else args.gaps)
+                                 gaps=gaps)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,8 +218,15 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--out must end in .csv or .parquet, but got {args.out.name}")
     if not 0 < args.level < 1:
         raise ConfigError(f"--level must satisfy 0 < level < 1 (e.g. 0.9), but got {args.level}")
-    panel = read_panel(args.panel) if args.panel else dataset_panel(args.data, args.freq)
-    result = _estimate(panel, args)
+    names = column_names(args)
+    dropped: dict[str, int] = {}
+    if args.panel:
+        panel, dropped = panel_from_file(args, names)
+    else:
+        panel = dataset_panel(args.data, args.freq)
+    # Rows dropped above are periods not observed, not periods without sales.
+    gaps = "zero" if args.data else "missing" if dropped and args.gaps == "auto" else args.gaps
+    result = _estimate(panel, args, names, gaps)
     gaps = result.attrs.get("gaps")
     if args.pool:
         from channelkit.elasticity.pooling import partial_pool
@@ -115,6 +237,7 @@ def run(args: argparse.Namespace) -> int:
         result = result.merge(cats, on="sku", how="left")
         groups = ("category",) if args.by == "sku" else ("category", "channel")
         result = partial_pool(result, group_cols=groups, level=args.level)
+    result = result.rename(columns={"sku": names["sku"], "channel": names["channel"]})
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.out.suffix.lower() == ".csv":
         result.to_csv(args.out, index=False)
@@ -123,5 +246,7 @@ def run(args: argparse.Namespace) -> int:
     counts = result["status"].value_counts().to_dict()
     read = {"zero": "; periods without a row read as zero sales",
             "missing": "; periods without a row read as not observed"}.get(gaps, "")
+    for why, n in dropped.items():
+        print(f"dropped {n} rows of --panel: {why}")
     print(f"wrote {len(result)} rows to {args.out} (status: {counts}{read})")
     return 0

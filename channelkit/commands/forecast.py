@@ -4,10 +4,16 @@
     channelkit forecast --data data/sample --horizon 8 --freq W-MON --out weekly.parquet
     channelkit forecast --panel big.parquet --horizon 28 --backend dask --scheduler tcp://host:8786 --out f.parquet
 
-The panel (CSV or Parquet) needs ``date, sku, channel, units``; the frequency is inferred when
-``--freq`` is not given. The output (CSV or Parquet, by extension) has one row per series and
-future date: ``sku, channel, date, forecast, lo_<L>, hi_<L>, model``; it is written to a temporary
-file beside ``--out`` and renamed when complete, so a failed run leaves an earlier output intact.
+    channelkit forecast --panel m5_long.parquet --date-col date --id-cols item_id store_id --value-col sales \
+        --horizon 28 --out m5_fc.parquet
+
+The panel (CSV or Parquet, one row per series and period) needs a date column, one or two series id
+columns and a value column: by default ``date``, ``sku channel`` and ``units``; ``--date-col``,
+``--id-cols`` and ``--value-col`` name others (only those columns are read). The frequency is
+inferred when ``--freq`` is not given. The output (CSV or Parquet, by extension) has one row per
+series and future date, under the panel's own names: ``<id cols>, <date col>, forecast, lo_<L>,
+hi_<L>, model`` (by default ``sku, channel, date, ...``); it is written to a temporary file beside
+``--out`` and renamed when complete, so a failed run leaves an earlier output intact.
 
 ``--backend dask`` runs the fits on the Dask cluster at ``--scheduler`` (or the address in Dask's
 configuration, e.g. the ``DASK_SCHEDULER_ADDRESS`` environment variable); without one, it starts a
@@ -23,12 +29,14 @@ from typing import Iterator
 
 from channelkit.errors import ConfigError
 
+DATE, IDS, VALUE = "date", ("sku", "channel"), "units"
 HELP = "forecast units per SKU x channel from a panel file (--panel) or a dataset folder (--data)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     src = parser.add_mutually_exclusive_group(required=True)
-    src.add_argument("--panel", type=Path, metavar="FILE", help="panel CSV/Parquet with date, sku, channel, units")
+    src.add_argument("--panel", type=Path, metavar="FILE",
+                     help="panel CSV/Parquet with date, sku, channel, units (or the columns named below)")
     src.add_argument("--data", type=Path, metavar="DIR", help="dataset folder: forecast its sales panel")
     parser.add_argument("--horizon", type=int, required=True, metavar="H", help="periods to forecast")
     parser.add_argument("--freq", default=None, metavar="F", help="pandas frequency, e.g. D or W-MON (default: inferred)")
@@ -42,19 +50,62 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Dask scheduler address for --backend dask (default: Dask config, else a local cluster)")
     parser.add_argument("--n-jobs", type=int, default=-1, help="parallel fits (-1: every core)")
     parser.add_argument("--out", type=Path, required=True, metavar="FILE", help="output CSV or Parquet")
+    parser.add_argument("--date-col", default=None, metavar="COL", help="--panel's date column (default: date)")
+    parser.add_argument("--id-cols", nargs="+", default=None, metavar="COL",
+                        help="--panel's 1 or 2 series id columns (default: sku channel), e.g. item_id store_id, or id")
+    parser.add_argument("--value-col", default=None, metavar="COL", help="--panel's value column (default: units)")
 
 
-def _read_panel(path: Path):
+def panel_columns(args: argparse.Namespace) -> tuple[str, tuple[str, ...], str]:
+    """``(date_col, id_cols, value_col)`` from the options; the contract's names by default."""
+    given = [opt for opt, v in (("--date-col", args.date_col), ("--id-cols", args.id_cols),
+                                ("--value-col", args.value_col)) if v is not None]
+    if args.data and given:
+        raise ConfigError(f"{'/'.join(given)}: only with --panel; a --data folder's panel has date, sku, channel, "
+                          "units")
+    date_col, value_col = args.date_col or DATE, args.value_col or VALUE
+    id_cols = tuple(args.id_cols or IDS)
+    if len(id_cols) > 2:
+        raise ConfigError(f"--id-cols takes 1 or 2 columns, but got {len(id_cols)}: {list(id_cols)}")
+    named = [date_col, *id_cols, value_col]
+    if len(set(named)) < len(named):
+        raise ConfigError(f"--date-col, --id-cols and --value-col must name different columns, but got {named}")
+    return date_col, id_cols, value_col
+
+
+def _shown(columns: list[str], limit: int = 20) -> str:
+    """The file's columns for an error message; a wide file (M5's d_1 ... d_1941) is cut short."""
+    if len(columns) <= limit:
+        return str(columns)
+    return f"{columns[:limit]} and {len(columns) - limit} more"
+
+
+def check_named_columns(have: list[str], named: dict[str, tuple[str, ...]], source: str) -> None:
+    """Raise :class:`ConfigError` naming each option whose columns ``have`` lacks, with the file's columns."""
+    problems = [f"{opt} {' '.join(cols)}: no column(s) {[c for c in cols if c not in have]}"
+                for opt, cols in named.items() if any(c not in have for c in cols)]
+    if problems:
+        raise ConfigError(f"{'; '.join(problems)} in {source}; its columns are {_shown(have)}")
+
+
+def _read_panel(path: Path, date_col: str, id_cols: tuple[str, ...], value_col: str):
+    """Read only the named columns of a panel file, ids as text (leading zeros kept)."""
     import pandas as pd
+    import pyarrow.parquet as pq
 
     if not path.exists():
         raise ConfigError(f"--panel: file not found: {path}")
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return pd.read_csv(path, dtype={"sku": str, "channel": str})
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    raise ConfigError(f"--panel must be a .csv or .parquet file, but got {path.name}")
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise ConfigError(f"--panel must be a .csv or .parquet file, but got {path.name}")
+    csv = suffix == ".csv"
+    have = [str(c) for c in (pd.read_csv(path, nrows=0).columns if csv else pq.read_schema(path).names)]
+    check_named_columns(have, {"--date-col": (date_col,), "--id-cols": id_cols, "--value-col": (value_col,)}, path.name)
+    columns = [date_col, *id_cols, value_col]
+    if csv:
+        return pd.read_csv(path, usecols=columns, dtype={c: str for c in id_cols})
+    panel = pd.read_parquet(path, columns=columns)
+    return panel.astype({c: str for c in id_cols})
 
 
 def _dataset_panel(folder: Path, freq: str | None):
@@ -97,19 +148,24 @@ def run(args: argparse.Namespace) -> int:
 
     if args.out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise ConfigError(f"--out must end in .csv or .parquet, but got {args.out.name}")
-    panel = _read_panel(args.panel) if args.panel else _dataset_panel(args.data, args.freq)
+    date_col, id_cols, value_col = panel_columns(args)
+    if args.panel:
+        panel = _read_panel(args.panel, date_col, id_cols, value_col)
+    else:
+        panel = _dataset_panel(args.data, args.freq)
     models = args.models[0] if args.models == ["auto"] else args.models
     # A dataset's weekly panel starts its weeks on Monday; let the engine infer the anchor.
     freq = None if args.data and args.freq and args.freq.upper().startswith("W") else args.freq
     if args.scheduler and args.backend != "dask":
         raise ConfigError("--scheduler needs --backend dask")
     kw = dict(horizon=args.horizon, freq=freq, levels=args.level, models=models, n_windows=args.windows,
-              backend=args.backend, n_jobs=args.n_jobs, progress=False)
+              backend=args.backend, n_jobs=args.n_jobs, progress=False, date_col=date_col, id_cols=id_cols,
+              value_col=value_col)
     if args.backend == "dask":
         with dask_client(args.scheduler, args.n_jobs):
             result = forecast(panel, **kw)
     else:
         result = forecast(panel, **kw)
     _write(result, args.out)
-    print(f"wrote {len(result)} rows ({result[['sku', 'channel']].drop_duplicates().shape[0]} series) to {args.out}")
+    print(f"wrote {len(result)} rows ({result[list(id_cols)].drop_duplicates().shape[0]} series) to {args.out}")
     return 0
