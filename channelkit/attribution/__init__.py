@@ -30,11 +30,12 @@ from channelkit.attribution.paths import (
     write_paths,
 )
 from channelkit.attribution.shapley import shapley, shapley_ordered, shapley_values
+from channelkit.attribution.touches import touch_journeys
 
 __all__ = [
     "MODELS", "PATH_SEP", "attribute", "bootstrap_shares", "budget_suggestion", "build_journeys",
     "channel_economics", "dataset_journeys", "first_touch", "last_non_direct", "last_touch", "linear", "markov",
     "normalize_paths", "path_table", "position_based", "read_paths", "removal_effects", "shapley",
     "shapley_ordered", "shapley_values", "shares_wide", "spend_by_channel", "time_decay",
-    "transition_matrix", "write_paths",
+    "touch_journeys", "transition_matrix", "write_paths",
 ]
