@@ -4,15 +4,21 @@ Each command module defines ``HELP`` (its description), ``add_arguments(parser)`
 ``run(args) -> int``. Only the command being run is imported, so `channelkit validate` does not
 pay for importing Prophet, papermill or dask; the listing in `channelkit --help` comes from the
 short summaries below. A :class:`~channelkit.errors.ChannelkitError` becomes a plain message
-on stderr and its exit code; anything else is a bug and keeps its traceback.
+on stderr and its exit code; an ``OSError`` (a file the system refused) a message naming the file
+and exit code 1; Ctrl-C exits 130 and SIGTERM (a scheduler stopping the job) 143, the shell's
+128 + signal, each with one line and no traceback. Anything else is a bug and keeps its traceback.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
 import importlib.util
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
 
 from channelkit import __version__
 from channelkit.errors import ChannelkitError
@@ -64,15 +70,45 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived. A KeyboardInterrupt, so every ``finally`` and interrupt handler (the report
+    runner's: no `latest` switch, work folder kept as ``.failed``) runs as for Ctrl-C."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` while a command runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
-        return int(args._run(args) or 0)
+        with _sigterm_as_interrupt():
+            return int(args._run(args) or 0)
     except ChannelkitError as exc:
         print(f"channelkit {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # the system refused a file: say which, without a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"channelkit {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except Terminated:
+        print(f"channelkit {args.command}: terminated (SIGTERM)", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print(f"channelkit {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -31,19 +31,47 @@ class ConfigError(ChannelkitError):
 
 
 class NotebookExecutionError(ChannelkitError):
-    """A notebook raised while a report ran. Names the notebook, the cell and the error."""
+    """A notebook raised while a report ran. Names the notebook, the cell and the error.
 
-    def __init__(self, notebook: str, cell_index: int | None, ename: str, evalue: str) -> None:
-        where = f"cell {cell_index}" if cell_index is not None else "an unknown cell"
+    ``execution_count`` is the number the saved (executed) notebook shows beside the cell,
+    ``In [n]``; ``cell_index`` is the cell's 0-based position in the source notebook.
+    """
+
+    def __init__(self, notebook: str, cell_index: int | None, ename: str, evalue: str,
+                 execution_count: int | None = None) -> None:
+        if execution_count is not None:
+            where = f"cell In [{execution_count}]"
+        else:
+            where = f"cell {cell_index}" if cell_index is not None else "an unknown cell"
         super().__init__(f"{notebook} failed in {where}: {ename}: {evalue}")
         self.notebook = notebook
         self.cell_index = cell_index
+        self.execution_count = execution_count
         self.ename = ename
         self.evalue = evalue
 
 
+class ReportFailedError(ChannelkitError):
+    """One or more notebooks of a report failed; every failure is listed, one per line."""
+
+    def __init__(self, failures: list[NotebookExecutionError], run_dir: object = None, total: int = 0) -> None:
+        lines = "\n".join(f"  {f}" for f in failures)
+        where = f"; run kept in {run_dir}" if run_dir is not None else ""
+        super().__init__(f"{len(failures)} of {total or len(failures)} notebook(s) failed{where}, "
+                         f"`latest` not switched:\n{lines}")
+        self.failures = list(failures)
+        self.run_dir = run_dir
+
+
+class OutputError(ChannelkitError):
+    """An output could not be written (full disk, read-only folder); the previous file is unchanged."""
+
+
 class InputError(ChannelkitError):
-    """An engine got arguments or frames it cannot work with (wrong columns, bad options)."""
+    """An engine got arguments or frames it cannot work with (wrong columns, bad options), or an input
+    file cannot be read. Exit code 2, as for bad command-line options: the user must change the input."""
+
+    exit_code = 2
 
 
 class MissingDependencyError(ChannelkitError):

@@ -59,7 +59,7 @@ def test_cli_from_dataset_and_from_path_file(sample_dir, tmp_path, capsys):
 def test_cli_errors(tmp_path, capsys):
     f = tmp_path / "p.csv"
     f.write_text("path,conversions,nulls\na > b,0,3\n", encoding="utf-8")
-    assert main(["attribution", "--paths", str(f), "--out", str(tmp_path / "o.csv")]) == 1
+    assert main(["attribution", "--paths", str(f), "--out", str(tmp_path / "o.csv")]) == 2
     assert "no conversions" in capsys.readouterr().err
     assert main(["attribution", "--paths", str(f), "--out", str(tmp_path / "o.csv"), "--order", "5"]) == 2
     assert "--order must be 1, 2 or 3, but got [5]" in capsys.readouterr().err

@@ -194,7 +194,7 @@ def test_cli_missing_column_lists_the_files_columns(tmp_path, capsys):
     assert "needs --conversion-col" in capsys.readouterr().err
     _criteo(20).assign(conversion_id=-1).to_csv(src, index=False)  # no conversion id anywhere
     assert main(["attribution", "--touches", str(src), *CRITEO_ARGS[:6], "--conversion-id-col", "conversion_id",
-                 "--out", str(tmp_path / "o.csv")]) == 1
+                 "--out", str(tmp_path / "o.csv")]) == 2
     assert "the path table has no conversions" in capsys.readouterr().err
 
 

@@ -28,8 +28,10 @@ def cdnow_log(tmp_path_factory) -> Path:
 def test_orders_log_gives_one_row_per_customer_and_params(cdnow_log, tmp_path, capsys):
     out = tmp_path / "clv.csv"
     export = tmp_path / "crm" / "segments.csv"
+    key_file = tmp_path / "key"
+    key_file.write_text("a-key-of-sixteen-bytes\n")
     code = main(["customers", "--orders", str(cdnow_log), "--as-of", "1997-09-30", "--time-unit", "W",
-                 "--out", str(out), "--segments-out", str(export), "--pseudonym-key", "k"])
+                 "--out", str(out), "--segments-out", str(export), "--pseudonym-key-file", str(key_file)])
     assert code == 0
     table = pd.read_csv(out, dtype={"customer_id": str})
     assert len(table) == 2357 and table["customer_id"].is_unique
@@ -53,10 +55,10 @@ def test_orders_log_gives_one_row_per_customer_and_params(cdnow_log, tmp_path, c
 def test_bad_input_gives_one_clear_error(tmp_path, capsys):
     log = tmp_path / "log.csv"
     pd.DataFrame({"buyer": ["a"], "date": ["2025-01-01"], "amount": [1.0]}).to_csv(log, index=False)
-    assert main(["customers", "--orders", str(log), "--out", str(tmp_path / "o.csv")]) == 1
+    assert main(["customers", "--orders", str(log), "--out", str(tmp_path / "o.csv")]) == 2
     assert "lacks column(s) ['customer_id']" in capsys.readouterr().err
     assert main(["customers", "--orders", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o.csv")]) == 2
-    assert "no such file" in capsys.readouterr().err
+    assert "file not found" in capsys.readouterr().err
     assert main(["customers", "--orders", str(log), "--out", str(tmp_path / "o.txt")]) == 2
     assert "--out must end in .csv or .parquet" in capsys.readouterr().err
 

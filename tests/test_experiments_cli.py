@@ -50,6 +50,6 @@ def test_experiment_cli_errors(ab_csv, tmp_path, capsys):
     assert main(["experiment", "--input", str(path), "--out", str(tmp_path / "x.txt")]) == 2
     assert "--out must end in .csv, .parquet or .json" in capsys.readouterr().err
     assert main(["experiment", "--input", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "x.csv")]) == 2
-    assert "no such file" in capsys.readouterr().err
-    assert main(["experiment", "--input", str(path), "--out", str(tmp_path / "x.csv"), "--value-col", "spend"]) == 1
+    assert "file not found" in capsys.readouterr().err
+    assert main(["experiment", "--input", str(path), "--out", str(tmp_path / "x.csv"), "--value-col", "spend"]) == 2
     assert "lacks column(s) ['spend']" in capsys.readouterr().err

@@ -88,10 +88,10 @@ def _named_columns(args: argparse.Namespace) -> dict[str, str]:
 
 def _text_header(path: Path) -> tuple[list[str], str, str]:
     """Columns, delimiter (sniffed: , ; tab |) and encoding of a CSV/TSV file, gzip or not."""
-    from channelkit.data.loaders import detect_encoding
+    from channelkit.io import text_encoding
 
     gz = path.suffix.lower() == ".gz"
-    encoding = "utf-8-sig" if gz else detect_encoding(path)
+    encoding = "utf-8-sig" if gz else text_encoding(path, option="--touches")
     with (gzip.open(path, "rt", encoding=encoding, newline="") if gz else
           path.open(encoding=encoding, newline="")) as fh:
         line = fh.readline()
@@ -115,13 +115,15 @@ def read_touch_log(path: Path, columns: dict[str, str]) -> pd.DataFrame:
 
     if not path.is_file():
         raise ConfigError(f"--touches: no such file: {path}")
+    if path.stat().st_size == 0:
+        raise InputError(f"--touches {path} is empty: it has no header and no data rows")
     parquet, xlsx = path.suffix.lower() in (".parquet", ".pq"), path.suffix.lower() == ".xlsx"
     try:
         if xlsx:  # spreadsheets are small: read whole, ids as text
             frame = read_file(path, string_columns=(columns.get("--user-col", ""), columns.get("--channel-col", "")))
         header, delimiter, encoding = (pq.read_schema(path).names, "", "") if parquet else \
             (list(frame.columns), "", "") if xlsx else _text_header(path)
-    except (OSError, ValueError, UnicodeDecodeError, pa.ArrowException) as exc:
+    except (OSError, ValueError, EOFError, UnicodeDecodeError, pa.ArrowException) as exc:
         raise InputError(f"--touches {path} could not be read: {exc}") from exc
     missing = {opt: col for opt, col in columns.items() if col not in header}
     if missing:
@@ -136,8 +138,10 @@ def read_touch_log(path: Path, columns: dict[str, str]) -> pd.DataFrame:
                                parse_options=pacsv.ParseOptions(delimiter=delimiter),
                                convert_options=pacsv.ConvertOptions(include_columns=wanted, column_types=text,
                                                                     strings_can_be_null=True))
-    except (OSError, ValueError, pa.ArrowException) as exc:
+    except (OSError, ValueError, EOFError, pa.ArrowException) as exc:
         raise InputError(f"--touches {path} could not be read: {exc}") from exc
+    if table.num_rows == 0:
+        raise InputError(f"--touches {path} has a header but no data rows")
     return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)  # ids stay compact
 
 
@@ -164,8 +168,19 @@ def _touch_journeys(args: argparse.Namespace) -> pd.DataFrame:
 
 def run(args: argparse.Namespace) -> int:
     from channelkit.attribution.compare import MODELS, attribute
-    from channelkit.attribution.paths import dataset_journeys, path_table, read_paths, write_paths
+    from channelkit.attribution.paths import dataset_journeys, normalize_paths, path_table
+    from channelkit.io import check_output, read_input, write_frame
 
+    suffixes = (".csv", ".parquet", ".pq")
+    check_output(args.out, option="--out", suffixes=suffixes)
+    if args.write_paths is not None and args.paths is not None:
+        raise ConfigError("--write-paths needs --data or --touches (with --paths the table is the input)")
+    check_output(args.write_paths, option="--write-paths", suffixes=suffixes)
+    for option, value in (("--lookback-days", args.lookback_days), ("--half-life-days", args.half_life_days)):
+        if value is not None and not value > 0:
+            raise ConfigError(f"{option} must be > 0, but got {value}")
+    if args.max_step is not None and args.max_step < 1:
+        raise ConfigError(f"--max-step must be at least 1, but got {args.max_step}")
     unknown = [m for m in (args.models or []) if m not in MODELS]
     if unknown:
         raise ConfigError(f"--models: unknown model(s) {unknown}; choose from {' '.join(MODELS)}")
@@ -182,14 +197,14 @@ def run(args: argparse.Namespace) -> int:
         journeys = _touch_journeys(args)
     if journeys is not None:
         paths = path_table(journeys)
-        if args.write_paths is not None:
-            write_paths(paths, args.write_paths)
     else:
-        paths = read_paths(args.paths)
+        paths = normalize_paths(read_input(args.paths, option="--paths"))
     result = attribute(paths, models=args.models, orders=args.order, journeys=journeys,
                        direct_channel=args.direct_channel, half_life_days=args.half_life_days,
                        max_step=args.max_step)
-    out = write_paths(result, args.out)  # same writer: CSV or Parquet by suffix
+    if args.write_paths is not None:  # only once attribution succeeded: a failed run writes nothing
+        write_frame(paths, args.write_paths, option="--write-paths")
+    out = write_frame(result, args.out)
     n_conv = paths["conversions"].sum()
     print(f"attributed {n_conv:,.0f} conversions over {result['channel'].nunique()} channels with "
           f"{result['model'].nunique()} models to {out}")

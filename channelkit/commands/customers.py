@@ -16,7 +16,10 @@ Two inputs:
 Only purchases up to ``--as-of`` (inclusive; default the last purchase) are used. Writes one
 row per customer to ``--out`` (CSV, or Parquet for ``.parquet``) and the fitted parameters to
 ``<out>.params.json``. ``--segments-out`` also writes the pseudonymised segment export for a
-CRM tool (needs ``--pseudonym-key`` or ``$CHANNELKIT_PSEUDONYM_KEY``).
+CRM tool, in pseudonym order; its key (at least 16 bytes) comes from ``$CHANNELKIT_PSEUDONYM_KEY``,
+a key file (``--pseudonym-key-file`` or ``$CHANNELKIT_PSEUDONYM_KEY_FILE``) or, with a warning
+(it shows in ``ps`` and shell history), ``--pseudonym-key``. Every option, the key and the output
+folders are checked before any work; every file is written atomically after the work is done.
 """
 from __future__ import annotations
 
@@ -44,7 +47,8 @@ their day instead); lines without a customer id are dropped; the counts are prin
 in <out>.params.json. --period W counts calendar weeks (Monday-Sunday, lifetimes freq="W")
 instead of days; --dayfirst reads dates like 31/12/2010; --sheet "Year 2010-2011" picks a sheet
 of the .xlsx file. CDNOW (customer, date, units, amount): --customer-col customer --date-col
-date. The segment export's pseudonym key comes from --pseudonym-key or $CHANNELKIT_PSEUDONYM_KEY.
+date. The segment export's pseudonym key (16 bytes or more) comes from $CHANNELKIT_PSEUDONYM_KEY or
+a key file (--pseudonym-key-file, $CHANNELKIT_PSEUDONYM_KEY_FILE).
 """
 
 
@@ -86,18 +90,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sheet", default=None, help="sheet of an .xlsx --orders file (default: the first)")
     parser.add_argument("--segments-out", metavar="FILE", default=None,
                         help="also write the segment export (pseudonymous ids only) to this CSV")
+    parser.add_argument("--pseudonym-key-file", metavar="FILE", default=None,
+                        help="file holding the secret key for the export's pseudonyms, 16+ bytes (default: "
+                             "$CHANNELKIT_PSEUDONYM_KEY_FILE, else $CHANNELKIT_PSEUDONYM_KEY)")
     parser.add_argument("--pseudonym-key", default=None,
-                        help="secret key for the export's pseudonyms (default: $CHANNELKIT_PSEUDONYM_KEY)")
+                        help="the key itself (discouraged: visible in ps and shell history; warns)")
 
 
 def _read_log(path: str, args: argparse.Namespace) -> tuple[pd.DataFrame, dict[str, int]]:
     """The log's purchases (one per customer-day, see :mod:`channelkit.customers.log`) and counts."""
     from channelkit.customers.log import purchases_from_log
-    from channelkit.data.loaders import FileReadError, read_file
+    from channelkit.io import read_input
 
-    file = Path(path)
-    if not file.is_file():
-        raise ConfigError(f"--orders: no such file: {path}")
     if (args.quantity_col is None) != (args.price_col is None) and args.amount_col is None:
         raise ConfigError("--quantity-col and --price-col go together (amount = quantity x price), "
                           "or name the amount with --amount-col")
@@ -107,10 +111,7 @@ def _read_log(path: str, args: argparse.Namespace) -> tuple[pd.DataFrame, dict[s
     amount_col = None if priced else (args.amount_col or "amount")
     text_cols = tuple(c for c in (args.customer_col, args.invoice_col) if c)
     sheet = int(args.sheet) if args.sheet is not None and args.sheet.isdigit() else args.sheet
-    try:
-        frame = read_file(file, string_columns=text_cols, sheet=sheet)
-    except FileReadError as exc:
-        raise InputError(f"--orders {path} {exc}") from exc
+    frame = read_input(path, option="--orders", string_columns=text_cols, sheet=sheet)
     named = {"--customer-col": args.customer_col, "--date-col": args.date_col, "--amount-col": amount_col,
              "--quantity-col": args.quantity_col, "--price-col": args.price_col if priced else None,
              "--invoice-col": args.invoice_col}
@@ -157,24 +158,38 @@ def _read_dataset(path: str) -> pd.DataFrame:
     return customer_orders(dataset.require("orders"))
 
 
-def _write(frame: pd.DataFrame, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() in (".parquet", ".pq"):
-        frame.to_parquet(out, index=False)
-    elif out.suffix.lower() == ".csv":
-        frame.to_csv(out, index=False)
-    else:
-        raise ConfigError(f"--out must end in .csv or .parquet, but got {out.name!r}")
+def _segment_key(args: argparse.Namespace) -> str | None:
+    """The export key, checked before any work (None without --segments-out)."""
+    import sys
+
+    from channelkit.customers.export import resolve_key
+
+    if not args.segments_out:
+        if args.pseudonym_key or args.pseudonym_key_file:
+            raise ConfigError("--pseudonym-key/--pseudonym-key-file only matter with --segments-out")
+        return None
+    if args.pseudonym_key:
+        print("channelkit customers: warning: --pseudonym-key shows the key in `ps` and shell history; "
+              "set $CHANNELKIT_PSEUDONYM_KEY or use --pseudonym-key-file", file=sys.stderr)
+    return resolve_key(args.pseudonym_key, key_file=args.pseudonym_key_file)
 
 
 def run(args: argparse.Namespace) -> int:
     from channelkit.customers import customer_lifetime_values, export_segments, rfm_table
 
-    out = Path(args.out)
-    if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
-        raise ConfigError(f"--out must end in .csv or .parquet, but got {out.name!r}")
+    from channelkit.io import check_output, write_frame, write_text
+
+    out = check_output(args.out, option="--out", suffixes=(".csv", ".parquet", ".pq"))
+    check_output(f"{out}.params.json", option="--out")
     if args.period == "W" and args.time_unit != "W":
         raise ConfigError("--period W counts calendar weeks, so it needs --time-unit W")
+    if args.as_of is not None:
+        try:
+            pd.Timestamp(args.as_of)
+        except ValueError:
+            raise ConfigError(f"--as-of must be a date such as 2011-12-09, but got {args.as_of!r}") from None
+    segments_out = check_output(args.segments_out, option="--segments-out")
+    key = _segment_key(args)
     counts = None
     if args.orders:
         transactions, counts = _read_log(args.orders, args)
@@ -192,17 +207,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         table = values.merge(scores, on="customer_id", how="left")
     table["segment"] = table["segment"].astype(str)
-    _write(table, out)
     params_path = Path(f"{out}.params.json")
     params["period"] = args.period
     if counts is not None:
         params["input"] = {"file": str(args.orders), "returns": args.returns, **counts}
-    params_path.write_text(json.dumps(params, indent=2), encoding="utf-8")
+    write_frame(table, out)
+    write_text(json.dumps(params, indent=2), params_path)
     bg, gg = params["bgnbd"], params["gamma_gamma"]
     print(f"{len(table):,} customers ({params['diagnostics']['repeat_customers']:,} with repeat purchases) -> {out}")
     print(f"BG/NBD r={bg['r']:.4g} alpha={bg['alpha']:.4g} a={bg['a']:.4g} b={bg['b']:.4g} "
           f"(time unit {bg['time_unit']}); Gamma-Gamma p={gg['p']:.4g} q={gg['q']:.4g} v={gg['v']:.4g} -> {params_path}")
-    if args.segments_out:
-        path = export_segments(table, args.segments_out, key=args.pseudonym_key)
+    if segments_out is not None:
+        path = export_segments(table, segments_out, key=key)
         print(f"segment export (pseudonymous ids) -> {path}")
     return 0

@@ -113,13 +113,43 @@ def column_names(args: argparse.Namespace) -> dict[str, str]:
 
 def read_panel(path: Path, string_columns: tuple[str, ...] = ("sku", "channel")):
     """Read a panel file (CSV in UTF-8/GBK, Parquet or xlsx) with text SKU and channel codes."""
-    from channelkit.data import read_file
+    from channelkit.io import read_input
 
-    if not path.exists():
-        raise ConfigError(f"--panel: file not found: {path}")
-    if path.suffix.lower() not in (".csv", ".txt", ".parquet", ".pq", ".xlsx"):
-        raise ConfigError(f"--panel must be a .csv, .parquet or .xlsx file, but got {path.name}")
-    return read_file(path, string_columns=string_columns)
+    return read_input(path, option="--panel", suffixes=(".csv", ".txt", ".parquet", ".pq", ".xlsx"),
+                      string_columns=string_columns)
+
+
+def check_panel_rows(panel, names: dict[str, str], source: str):
+    """Refuse what would silently change the estimates: unreadable dates, units that are not numbers or
+    missing (NaN is not a zero sale), duplicate (date, sku, channel) rows (the engine would sum them), a
+    panel without any sale. ``panel`` has contract names; messages use the file's own (``names``).
+    Returns the panel with its dates parsed.
+    """
+    import pandas as pd
+
+    from channelkit.errors import InputError
+
+    def shown(rows) -> str:
+        return str(panel.loc[rows].head(3).rename(columns=names).to_dict("records"))
+
+    dates = pd.to_datetime(panel["date"], errors="coerce")
+    bad = dates.isna()
+    if bad.any():
+        raise InputError(f"--panel {source}: column {names['date']!r} has {int(bad.sum())} value(s) that are not "
+                         f"dates, e.g. {[str(v) for v in panel.loc[bad, 'date'].unique()[:3]]}")
+    units = pd.to_numeric(panel["units"], errors="coerce")
+    bad = units.isna()
+    if bad.any():
+        raise InputError(f"--panel {source}: column {names['units']!r} has {int(bad.sum())} missing or non-numeric "
+                         f"value(s) (a missing value is not a zero sale), e.g. rows {shown(bad)}; fill or drop them")
+    dup = pd.DataFrame({"date": dates, "sku": panel["sku"].astype(str), "channel": panel["channel"].astype(str)}
+                       ).duplicated(keep=False)
+    if dup.any():
+        raise InputError(f"--panel {source}: {int(dup.sum())} rows share a ({names['date']}, {names['sku']}, "
+                         f"{names['channel']}) key, e.g. {shown(dup)}; aggregate it first (one row per series and period)")
+    if not (units > 0).any():
+        raise InputError(f"--panel {source}: column {names['units']!r} has no positive value: no sales to estimate from")
+    return panel.assign(date=dates, units=units)
 
 
 def period_dates(periods, *, start: str, freq: str = "W", column: str = "date"):
@@ -193,6 +223,7 @@ def panel_from_file(args: argparse.Namespace, names: dict[str, str]):
     if used:
         raise ConfigError(f"--controls/--time-by name {used}, which the renamed columns would replace; rename it first")
     panel = panel.drop(columns=shadowed).rename(columns={v: k for k, v in names.items()})
+    panel = check_panel_rows(panel, names, args.panel.name)
     return panel, {why: n for why, n in dropped.items() if n}
 
 
@@ -214,8 +245,9 @@ def _estimate(panel, args: argparse.Namespace, names: dict[str, str], gaps: str)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.out.suffix.lower() not in OUT_SUFFIXES:
-        raise ConfigError(f"--out must end in .csv or .parquet, but got {args.out.name}")
+    from channelkit.io import check_output, write_frame
+
+    check_output(args.out, option="--out", suffixes=OUT_SUFFIXES)
     if not 0 < args.level < 1:
         raise ConfigError(f"--level must satisfy 0 < level < 1 (e.g. 0.9), but got {args.level}")
     names = column_names(args)
@@ -238,11 +270,7 @@ def run(args: argparse.Namespace) -> int:
         groups = ("category",) if args.by == "sku" else ("category", "channel")
         result = partial_pool(result, group_cols=groups, level=args.level)
     result = result.rename(columns={"sku": names["sku"], "channel": names["channel"]})
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    if args.out.suffix.lower() == ".csv":
-        result.to_csv(args.out, index=False)
-    else:
-        result.to_parquet(args.out, index=False)
+    write_frame(result, args.out, option="--out")
     counts = result["status"].value_counts().to_dict()
     read = {"zero": "; periods without a row read as zero sales",
             "missing": "; periods without a row read as not observed"}.get(gaps, "")

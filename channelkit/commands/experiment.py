@@ -40,14 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _read(path: str) -> pd.DataFrame:
-    file = Path(path)
-    if not file.is_file():
-        raise ConfigError(f"--input: no such file: {path}")
-    if file.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(file)
-    if file.suffix.lower() == ".csv":
-        return pd.read_csv(file)
-    raise ConfigError(f"--input must be .csv or .parquet, but got {file.name!r}")
+    from channelkit.io import read_input
+
+    return read_input(path, option="--input", suffixes=(".csv", ".parquet", ".pq"))
 
 
 def _optional(value: str | None, default: str, frame: pd.DataFrame) -> str | None:
@@ -60,9 +55,9 @@ def run(args: argparse.Namespace) -> int:
     from channelkit.experiments import analyze_experiment
     from channelkit.promotions.frames import require_columns
 
-    out = Path(args.out)
-    if out.suffix.lower() not in (".csv", ".parquet", ".pq", ".json"):
-        raise ConfigError(f"--out must end in .csv, .parquet or .json, but got {out.name!r}")
+    from channelkit.io import check_output, write_frame, write_text
+
+    out = check_output(args.out, option="--out", suffixes=(".csv", ".parquet", ".pq", ".json"))
     frame = _read(args.input)
     columns = {"converted_col": _optional(args.converted_col, "converted", frame),
                "value_col": _optional(args.value_col, "revenue", frame),
@@ -76,15 +71,12 @@ def run(args: argparse.Namespace) -> int:
     result = analyze_experiment(frame, variant_col=args.variant_col, control=args.control, treatment=args.treatment,
                                 alpha=args.alpha, planned_n=args.planned_n, n_resamples=args.resamples,
                                 seed=args.seed, **columns)
-    out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".json":
         payload = {"tests": json.loads(result.tests.to_json(orient="records")), "srm": result.srm,
                    "peeking": result.peeking, "warnings": result.warnings}
-        out.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
-    elif out.suffix.lower() == ".csv":
-        result.tests.to_csv(out, index=False)
+        write_text(json.dumps(payload, indent=2, default=str), out)
     else:
-        result.tests.to_parquet(out, index=False)
+        write_frame(result.tests, out)
     for row in result.tests.itertuples():
         print(f"{row.metric:>12} {row.method:<38} {row.control}={row.mean_control:.4g} "
               f"{row.treatment}={row.mean_treatment:.4g} diff={row.diff:+.4g} "

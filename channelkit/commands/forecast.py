@@ -90,21 +90,13 @@ def check_named_columns(have: list[str], named: dict[str, tuple[str, ...]], sour
 
 def _read_panel(path: Path, date_col: str, id_cols: tuple[str, ...], value_col: str):
     """Read only the named columns of a panel file, ids as text (leading zeros kept)."""
-    import pandas as pd
-    import pyarrow.parquet as pq
+    from channelkit.io import input_columns, read_input
 
-    if not path.exists():
-        raise ConfigError(f"--panel: file not found: {path}")
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".parquet", ".pq"):
-        raise ConfigError(f"--panel must be a .csv or .parquet file, but got {path.name}")
-    csv = suffix == ".csv"
-    have = [str(c) for c in (pd.read_csv(path, nrows=0).columns if csv else pq.read_schema(path).names)]
+    suffixes = (".csv", ".parquet", ".pq")
+    have = input_columns(path, option="--panel", suffixes=suffixes)
     check_named_columns(have, {"--date-col": (date_col,), "--id-cols": id_cols, "--value-col": (value_col,)}, path.name)
-    columns = [date_col, *id_cols, value_col]
-    if csv:
-        return pd.read_csv(path, usecols=columns, dtype={c: str for c in id_cols})
-    panel = pd.read_parquet(path, columns=columns)
+    panel = read_input(path, option="--panel", suffixes=suffixes, columns=[date_col, *id_cols, value_col],
+                       string_columns=id_cols)
     return panel.astype({c: str for c in id_cols})
 
 
@@ -133,21 +125,14 @@ def dask_client(address: str | None, n_workers: int) -> Iterator[object]:
         yield client
 
 
-def _write(result, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.partial")
-    if out.suffix.lower() == ".csv":
-        result.to_csv(tmp, index=False)
-    else:
-        result.to_parquet(tmp, index=False)
-    os.replace(tmp, out)
-
-
 def run(args: argparse.Namespace) -> int:
     from channelkit.forecast import forecast
 
-    if args.out.suffix.lower() not in (".csv", ".parquet", ".pq"):
-        raise ConfigError(f"--out must end in .csv or .parquet, but got {args.out.name}")
+    from channelkit.io import check_output, write_frame
+
+    check_output(args.out, option="--out", suffixes=(".csv", ".parquet", ".pq"))
+    if args.scheduler and args.backend != "dask":
+        raise ConfigError("--scheduler needs --backend dask")
     date_col, id_cols, value_col = panel_columns(args)
     if args.panel:
         panel = _read_panel(args.panel, date_col, id_cols, value_col)
@@ -156,8 +141,6 @@ def run(args: argparse.Namespace) -> int:
     models = args.models[0] if args.models == ["auto"] else args.models
     # A dataset's weekly panel starts its weeks on Monday; let the engine infer the anchor.
     freq = None if args.data and args.freq and args.freq.upper().startswith("W") else args.freq
-    if args.scheduler and args.backend != "dask":
-        raise ConfigError("--scheduler needs --backend dask")
     kw = dict(horizon=args.horizon, freq=freq, levels=args.level, models=models, n_windows=args.windows,
               backend=args.backend, n_jobs=args.n_jobs, progress=False, date_col=date_col, id_cols=id_cols,
               value_col=value_col)
@@ -166,6 +149,6 @@ def run(args: argparse.Namespace) -> int:
             result = forecast(panel, **kw)
     else:
         result = forecast(panel, **kw)
-    _write(result, args.out)
+    write_frame(result, args.out, option="--out")
     print(f"wrote {len(result)} rows ({result[list(id_cols)].drop_duplicates().shape[0]} series) to {args.out}")
     return 0

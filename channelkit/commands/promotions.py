@@ -42,28 +42,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def write_table(frame: pd.DataFrame, out: Path) -> None:
-    """Write by suffix: .csv, .parquet/.pq or .json (records, ISO dates)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    suffix = out.suffix.lower()
-    if suffix == ".csv":
-        frame.to_csv(out, index=False)
-    elif suffix in (".parquet", ".pq"):
-        frame.to_parquet(out, index=False)
-    else:
-        frame.to_json(out, orient="records", date_format="iso", indent=2)
+    """Write by suffix: .csv, .parquet/.pq or .json (records, ISO dates), atomically (see channelkit.io)."""
+    from channelkit.io import write_frame
+
+    write_frame(frame, out)
 
 
 def run(args: argparse.Namespace) -> int:
     from channelkit.data import daily_sales, load_dataset
     from channelkit.promotions import channel_daily, channel_daily_from_orders, evaluate_promotions
 
-    out = Path(args.out)
-    if out.suffix.lower() not in _SUFFIXES:
-        raise ConfigError(f"--out must end in .csv, .parquet or .json, but got {out.name!r}")
+    from channelkit.io import check_input, check_output, read_input
+
+    out = check_output(args.out, option="--out", suffixes=_SUFFIXES)
     if not Path(args.data).is_dir():
         raise ConfigError(f"--data: no such folder: {args.data}")
-    if args.spend and not Path(args.spend).is_file():
-        raise ConfigError(f"--spend: no such file: {args.spend}")
+    if args.spend:
+        check_input(args.spend, option="--spend", suffixes=(".csv",))
+    for option, day in (("--start", args.start), ("--end", args.end)):
+        if day is not None:
+            try:
+                pd.Timestamp(day)
+            except ValueError:
+                raise ConfigError(f"{option} must be a date such as 2025-06-18, but got {day!r}") from None
     kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
     if not kinds or set(kinds) - {"promotion", "festival", "holiday"}:
         raise ConfigError(f"--kinds must list promotion, festival or holiday, but got {args.kinds!r}")
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     if args.start or args.end:
         dates = daily["date"]
         daily = daily[dates.between(pd.Timestamp(args.start or dates.min()), pd.Timestamp(args.end or dates.max()))]
-    spend = pd.read_csv(args.spend) if args.spend else None
+    spend = read_input(args.spend, option="--spend", suffixes=(".csv",)) if args.spend else None
     result = evaluate_promotions(daily, events, marketing=dataset.marketing, spend=spend, kinds=kinds,
                                  pre_days=args.pre_days, post_days=args.post_days, level=args.level)
     write_table(result, out)

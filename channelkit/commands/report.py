@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-from types import FrameType
 
 from channelkit.report.config import load_config
 from channelkit.report.runner import run_report
@@ -23,18 +21,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="print only where the report is")
 
 
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    # A scheduler stopping the job (SIGTERM) is handled like Ctrl-C: the run is marked
-    # interrupted and `latest` keeps pointing at the last good run.
-    raise KeyboardInterrupt
-
-
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config, overrides={"data_dir": args.data, "out_dir": args.out})
-    previous = signal.signal(signal.SIGTERM, _terminate)
-    try:
-        result = run_report(config, only=args.only, progress=None if args.quiet else sys.stdout)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    # SIGTERM is an interrupt here (see channelkit.cli): the run is marked interrupted and
+    # `latest` keeps pointing at the last good run.
+    result = run_report(config, only=args.only, progress=None if args.quiet else sys.stdout)
     print(f"Report: {result.index}")
     return 0

@@ -9,7 +9,14 @@ The file never carries the dataset's ``customer_id``. Each id is replaced by a k
   with a different key (PIPL/GDPR pseudonymisation: the key is the "additional information" that
   must be kept separately).
 
-Exports are files written to the path the caller names; they are never shown in a report.
+The key must be at least :data:`MIN_KEY_BYTES` bytes (16: 128 bits, so it cannot be guessed by
+trying keys). It comes from ``key=...``, a key file (``key_file=...`` or ``$CHANNELKIT_PSEUDONYM_KEY_FILE``:
+the file's text without its trailing line break) or ``$CHANNELKIT_PSEUDONYM_KEY``; on a command line
+it would be seen in ``ps`` and kept in shell history, so the CLI warns when it is passed there.
+Rows are written in pseudonym order, which says nothing about the customer ids or the input order.
+
+Exports are files written to the path the caller names (atomically: a failed write leaves an
+earlier export intact); they are never shown in a report.
 """
 from __future__ import annotations
 
@@ -22,8 +29,11 @@ import pandas as pd
 
 from channelkit.customers._validate import require_columns
 from channelkit.errors import ConfigError, InputError
+from channelkit.io import write_frame
 
 KEY_ENV = "CHANNELKIT_PSEUDONYM_KEY"
+KEY_FILE_ENV = "CHANNELKIT_PSEUDONYM_KEY_FILE"
+MIN_KEY_BYTES = 16
 PSEUDONYM_CHARS = 20
 # Columns an export may carry besides the pseudonym: scores and model outputs, nothing personal.
 EXPORT_COLUMNS = ("segment", "rfm", "r", "f", "m", "recency_days", "frequency", "monetary", "orders",
@@ -34,12 +44,10 @@ EXPORT_COLUMNS = ("segment", "rfm", "r", "f", "m", "recency_days", "frequency", 
 def pseudonymize(ids: pd.Series, *, key: str) -> pd.Series:
     """``HMAC-SHA256(key, id)`` as hex, first :data:`PSEUDONYM_CHARS` characters, per id.
 
-    ``key`` must be a non-empty secret string; raises :class:`ConfigError` otherwise.
+    ``key`` must be a secret string of at least :data:`MIN_KEY_BYTES` bytes (UTF-8); raises
+    :class:`ConfigError` otherwise.
     """
-    if not isinstance(key, str) or not key:
-        raise ConfigError(
-            f"a pseudonymisation key is needed: pass key=... or set ${KEY_ENV} (a secret kept apart from exports)"
-        )
+    check_key(key)
     secret = key.encode("utf-8")
     # Hash each distinct id once, then hand pseudonyms back by integer code.
     codes, unique = pd.factorize(ids.astype(str))
@@ -67,14 +75,36 @@ def _hmac_sha256_hex(secret: bytes, values) -> list[str]:
     return out
 
 
-def resolve_key(key: str | None) -> str:
-    """``key`` if given, else the ``$CHANNELKIT_PSEUDONYM_KEY`` environment variable (or error)."""
-    resolved = key if key else os.environ.get(KEY_ENV, "")
-    if not resolved:
-        raise ConfigError(
-            f"a pseudonymisation key is needed: pass key=... (--pseudonym-key) or set ${KEY_ENV}; "
-            "keep it secret and apart from the exported files"
-        )
+def check_key(key: object) -> None:
+    """Raise :class:`ConfigError` unless ``key`` is a string of at least :data:`MIN_KEY_BYTES` bytes."""
+    if not isinstance(key, str) or not key:
+        raise ConfigError(f"a pseudonymisation key is needed: set ${KEY_ENV}, or name a key file with "
+                          f"${KEY_FILE_ENV} (--pseudonym-key-file); keep it secret and apart from the exports")
+    size = len(key.encode("utf-8"))
+    if size < MIN_KEY_BYTES:
+        raise ConfigError(f"the pseudonymisation key is {size} byte(s); it needs at least {MIN_KEY_BYTES} "
+                          "(e.g. python -c \"import secrets; print(secrets.token_hex(16))\")")
+
+
+def read_key_file(path: str | Path) -> str:
+    """The key held in a text file: its UTF-8 text without the trailing line break."""
+    file = Path(path)
+    try:
+        return file.read_text(encoding="utf-8-sig").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"pseudonym key file {file} could not be read: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def resolve_key(key: str | None = None, *, key_file: str | Path | None = None) -> str:
+    """The pseudonymisation key: ``key``, else the text of ``key_file``, else of ``$CHANNELKIT_PSEUDONYM_KEY_FILE``,
+    else ``$CHANNELKIT_PSEUDONYM_KEY``; checked by :func:`check_key` (at least 16 bytes)."""
+    if key:
+        resolved = key
+    elif key_file is not None or os.environ.get(KEY_FILE_ENV):
+        resolved = read_key_file(key_file if key_file is not None else os.environ[KEY_FILE_ENV])
+    else:
+        resolved = os.environ.get(KEY_ENV, "")
+    check_key(resolved)
     return resolved
 
 
@@ -83,6 +113,7 @@ def export_segments(
     path: str | Path,
     *,
     key: str | None = None,
+    key_file: str | Path | None = None,
     segments: list[str] | tuple[str, ...] | None = None,
     columns: list[str] | tuple[str, ...] | None = None,
     customer_col: str = "customer_id",
@@ -92,11 +123,12 @@ def export_segments(
     ``customers`` is one row per customer (e.g. :func:`~channelkit.customers.rfm.rfm_table`
     merged with CLV predictions). ``segments`` keeps only those segments (default: all);
     ``columns`` picks among :data:`EXPORT_COLUMNS` (default: those present). Any other column,
-    including ``customer_col``, is never written. ``key`` defaults to ``$CHANNELKIT_PSEUDONYM_KEY``.
-    Returns the path written (UTF-8 with BOM, so Excel opens it correctly).
+    including ``customer_col``, is never written. ``key`` defaults as in :func:`resolve_key`.
+    Rows come in pseudonym order (nothing of the ids' order survives). Returns the path written
+    (UTF-8 with BOM, so Excel opens it correctly), written atomically.
     """
     require_columns(customers, [customer_col], name="customers")
-    secret = resolve_key(key)
+    secret = resolve_key(key, key_file=key_file)
     chosen = [c for c in EXPORT_COLUMNS if c in customers.columns] if columns is None else list(columns)
     not_allowed = [c for c in chosen if c not in EXPORT_COLUMNS]
     if not_allowed:
@@ -111,7 +143,5 @@ def export_segments(
         rows = customers.loc[customers["segment"].astype(str).isin(segments)]
     out = pd.concat([pseudonymize(rows[customer_col], key=secret).reset_index(drop=True),
                      rows[chosen].reset_index(drop=True)], axis=1)
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(target, index=False, encoding="utf-8-sig")
-    return target
+    out = out.sort_values("pseudonym", kind="stable", ignore_index=True)
+    return write_frame(out, Path(path), option="segment export", csv_encoding="utf-8-sig")
