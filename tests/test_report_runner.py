@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from channelkit.cli import main
-from channelkit.errors import ConfigError, NotebookExecutionError
+from channelkit.errors import ConfigError, NotebookExecutionError, ReportFailedError
 from channelkit.report.config import parse_config
 from channelkit.report.runner import discover_notebooks, latest_run, run_report, switch_latest
 
@@ -96,33 +96,52 @@ def test_good_run_writes_report_and_switches_latest(project, capsys):
     assert "write_summary" not in page  # no code on the page
 
 
-def test_failing_notebook_keeps_latest_and_the_failed_notebook(project, capsys):
+def test_a_failing_notebook_does_not_stop_the_others(project, capsys):
+    """01 fails, 02 still runs, 03 fails too: both failures named (cell as the saved notebook numbers
+    it), the run kept as .failed, `latest` not switched, every page that could be made is made."""
     cfg = config_for(project)
     good = earlier_good_run(project / "out")
-    make_notebook(project / "nb" / "02_second.ipynb", ["x = 1", "raise ValueError('revenue column is empty')"])
-    with pytest.raises(NotebookExecutionError) as info:
-        run_report(cfg, only=["02_second"], progress=sys.stdout)
+    make_notebook(project / "nb" / "01_first.ipynb", ["x = 1", "raise ValueError('revenue column is empty')"])
+    make_notebook(project / "nb" / "03_third.ipynb", ["import tempfile\nprint(tempfile.mkdtemp(prefix='left-'))",
+                                                      "1 / 0"])
+    with pytest.raises(ReportFailedError) as info:
+        run_report(cfg, progress=sys.stdout)
     out = capsys.readouterr().out
-    assert "[1/1] 02_second ... FAILED" in out and ".failed (log: " in out and "latest still points" in out
+    assert "[1/3] 01_first ... FAILED" in out and "[2/3] 02_second ... " in out and "[3/3] 03_third ... FAILED" in out
+    assert ".failed (log: " in out and "latest still points" in out
     err = info.value
-    assert str(err) == "02_second failed in cell 3: ValueError: revenue column is empty"
-    assert (err.notebook, err.cell_index, err.ename) == ("02_second", 3, "ValueError")
+    first, third = err.failures
+    # Saved notebook: parameters In [1], injected parameters In [2], x = 1 In [3], the raise In [4].
+    assert str(first) == "01_first failed in cell In [4]: ValueError: revenue column is empty"
+    assert (first.notebook, first.cell_index, first.execution_count, first.ename) == ("01_first", 3, 4, "ValueError")
+    assert str(third) == "03_third failed in cell In [4]: ZeroDivisionError: division by zero"
+    assert str(err).startswith("2 of 3 notebook(s) failed; run kept in ") and str(first) in str(err)
     assert latest_run(project / "out") == good
     failed = [p for p in (project / "out").iterdir() if p.name.endswith(".failed")]
-    assert len(failed) == 1 and (failed[0] / "notebooks" / "02_second.ipynb").is_file()
-    executed = nbformat.read(failed[0] / "notebooks" / "02_second.ipynb", as_version=4)
-    assert any(o.get("ename") == "ValueError" for c in executed.cells if c.cell_type == "code" for o in c.outputs)
+    assert len(failed) == 1 and failed[0] == err.run_dir and (failed[0] / "notebooks" / "01_first.ipynb").is_file()
+    executed = nbformat.read(failed[0] / "notebooks" / "01_first.ipynb", as_version=4)
+    raised = [c for c in executed.cells if c.cell_type == "code" and any(o.get("ename") == "ValueError" for o in c.outputs)]
+    assert [c.execution_count for c in raised] == [4]
+    assert (failed[0] / "02_second.html").is_file() and not (failed[0] / "01_first.html").exists()
     manifest = json.loads((failed[0] / "manifest.json").read_text())
-    assert manifest["status"] == "failed" and manifest["notebooks"][0]["error"] == str(err)
+    assert manifest["status"] == "failed"
+    assert [n["status"] for n in manifest["notebooks"]] == ["failed", "ok", "failed"]
+    assert manifest["notebooks"][0]["error"] == str(first)
     assert not any(p.name.endswith(".tmp") for p in (project / "out").iterdir())
+    # The kernel's temporary folder was made inside the run's work folder and went with it.
+    third_nb = nbformat.read(failed[0] / "notebooks" / "03_third.ipynb", as_version=4)
+    made = Path(next(c for c in third_nb.cells if "mkdtemp" in c.source).outputs[0]["text"].strip())
+    assert made.name.startswith("left-") and f".{failed[0].name[:-len('.failed')]}.tmp" in str(made)
+    assert not made.exists()
+    assert sorted(p.name for p in failed[0].iterdir() if p.name.startswith(".")) == []
 
 
 def test_time_limit_from_config(project):
     make_notebook(project / "nb" / "02_second.ipynb", ["import time\ntime.sleep(60)"])
     cfg = config_for(project, notebooks={"02_second": {"timeout": 3}})
     started = time.monotonic()
-    with pytest.raises(NotebookExecutionError, match=r"02_second failed in cell 2: TimeoutError: the notebook ran "
-                                                     r"past its time limit of 3 s"):
+    with pytest.raises(ReportFailedError, match=r"02_second failed in cell In \[3\]: TimeoutError: the notebook ran "
+                                                r"past its time limit of 3 s"):
         run_report(cfg, only=["02"], progress=None)
     assert time.monotonic() - started < 50  # stopped long before the cell's 60 s
     assert latest_run(project / "out") is None
@@ -152,10 +171,12 @@ def test_cli_failure_exits_non_zero(project, capsys):
     assert main(["report", "--config", str(cfg), "--out", str(project / "o"), "--only", "01", "--quiet"]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err.strip() == "channelkit report: error: 01_first failed in cell 2: ZeroDivisionError: division by zero"
+    lines = captured.err.strip().splitlines()
+    assert lines[0].startswith("channelkit report: error: 1 of 1 notebook(s) failed; run kept in ")
+    assert lines[1:] == ["  01_first failed in cell In [3]: ZeroDivisionError: division by zero"]
 
 
-def test_interrupted_run_leaves_latest_alone(project):
+def test_sigterm_exits_143_quietly_and_leaves_latest_alone(project):
     good = earlier_good_run(project / "out")
     make_notebook(project / "nb" / "02_second.ipynb", ["import time\ntime.sleep(120)"])
     (project / "c.yaml").write_text(f"data_dir: {project / 'data'}\nnotebooks_dir: {project / 'nb'}\n"
@@ -171,9 +192,10 @@ def test_interrupted_run_leaves_latest_alone(project):
         time.sleep(0.3)
     assert running, "the second notebook never started"
     time.sleep(2)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signal.SIGTERM)  # a scheduler stopping the job
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and "interrupted" in err
+    assert proc.returncode == 143
+    assert err.strip().splitlines() == ["channelkit report: terminated (SIGTERM)"]  # no traceback, no asyncio noise
     assert "[1/1] 02_second" in out
     assert latest_run(project / "out") == good
     names = sorted(p.name for p in (project / "out").iterdir())
@@ -181,3 +203,45 @@ def test_interrupted_run_leaves_latest_alone(project):
     failed = [n for n in names if n.endswith(".failed")]
     assert len(failed) == 1
     assert json.loads((project / "out" / failed[0] / "manifest.json").read_text())["status"] == "interrupted"
+
+
+def test_without_the_channelkit_kernel_the_run_uses_this_interpreter(project, monkeypatch, capsys):
+    """A plain `pip install` registers no kernel: the run still works, on sys.executable, and says so."""
+    from channelkit.report import workspace
+
+    monkeypatch.setattr(workspace, "installed_kernels", lambda: {"python3": "/somewhere"})
+    make_notebook(project / "nb" / "01_first.ipynb", ["import os\nprint('kernel:', os.environ.get('CHANNELKIT_FALLBACK_KERNEL'))"])
+    result = run_report(config_for(project), only=["01"], progress=sys.stdout)
+    assert "kernel 'channelkit' is not registered; using this interpreter" in capsys.readouterr().out
+    executed = nbformat.read(result.run_dir / "notebooks" / "01_first.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
+    assert f"kernel: {sys.executable}" in printed
+    assert "running the notebooks on the current interpreter" in result.log_path.read_text()
+    assert not any(p.name.startswith(".") for p in result.run_dir.iterdir())  # spec, runtime, scratch removed
+    with pytest.raises(ConfigError, match=r"kernel 'R' is not installed \(installed: python3\)"):
+        run_report(config_for(project, kernel="R"), only=["01"])
+
+
+def test_next_run_sweeps_what_a_killed_run_left(project):
+    """A killed run's work folder (its lock free) goes; a live run's (locked) and a fresh unlocked one stay."""
+    import fcntl
+
+    from channelkit.report.workspace import sweep_leftovers
+
+    out = project / "out"
+    killed = out / ".20200101-000000.tmp"
+    (killed / ".runtime").mkdir(parents=True)
+    (killed / ".runtime" / "kernel-1.json").write_text("{}")
+    (killed / ".lock").write_text("123\n")
+    live = out / ".20200102-000000.tmp"
+    live.mkdir()
+    with open(live / ".lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        young = out / ".20200103-000000.tmp"  # just made by a starting run, no lock yet
+        young.mkdir()
+        old = out / ".20200104-000000.tmp"  # an older version's leftover: no lock, days old
+        old.mkdir()
+        os.utime(old, (time.time() - 3 * 86400,) * 2)
+        assert sweep_leftovers(out) == [killed.name, old.name]
+        assert live.is_dir() and young.is_dir() and not killed.exists() and not old.exists()
+    assert sweep_leftovers(out, keep=young.name) == [live.name]  # its run ended without cleaning up

@@ -67,8 +67,9 @@ def execute_notebook(
     as the notebook's remaining budget (nbclient's ``timeout_func``). ``env`` is added to the
     kernel's environment on top of :data:`QUIET_KERNEL_ENV`.
 
-    Raises :class:`NotebookExecutionError` naming the notebook, the cell (index in the source
-    notebook, 0-based) and the error when a cell raises, the time limit passes or the kernel dies.
+    Raises :class:`NotebookExecutionError` naming the notebook, the cell (as the saved notebook
+    numbers it, ``In [n]``; its 0-based index in the source notebook is ``cell_index``) and the
+    error when a cell raises, the time limit passes, or the kernel dies or cannot start.
     """
     input_path, output_path = Path(input_path), Path(output_path)
     name = input_path.stem
@@ -86,14 +87,25 @@ def execute_notebook(
             )
     except PapermillExecutionError as exc:
         cell = _source_cell_index(output_path, exc.cell_index)
-        raise NotebookExecutionError(name, cell, exc.ename, _first_line(exc.evalue)) from None
+        raise NotebookExecutionError(name, cell, exc.ename, _first_line(exc.evalue), exc.exec_count) from None
     except CellTimeoutError:
-        cell = _source_cell_index(output_path, _timed_out_cell(output_path))
-        raise NotebookExecutionError(name, cell, "TimeoutError",
-                                     f"the notebook ran past its time limit of {timeout:g} s") from None
+        running = _timed_out_cell(output_path)
+        raise NotebookExecutionError(name, _source_cell_index(output_path, running), "TimeoutError",
+                                     f"the notebook ran past its time limit of {timeout:g} s",
+                                     _execution_count(output_path, running)) from None
     except DeadKernelError as exc:
         raise NotebookExecutionError(name, None, "DeadKernelError", _first_line(str(exc))) from None
+    except (RuntimeError, TimeoutError, OSError) as exc:  # the kernel did not start or answer
+        raise NotebookExecutionError(name, None, type(exc).__name__, _first_line(str(exc))) from None
     return output_path
+
+
+def _execution_count(output_path: Path, index: int | None) -> int | None:
+    """The ``In [n]`` number the saved notebook shows for cell ``index``."""
+    if index is None or not output_path.is_file():
+        return None
+    cells = nbformat.read(output_path, as_version=4).cells
+    return cells[index].get("execution_count") if index < len(cells) else None
 
 
 def _timed_out_cell(output_path: Path) -> int | None:

@@ -1,5 +1,6 @@
 """Run a whole report: every notebook in name order, into a folder that becomes ``latest`` only
-when all of them succeeded.
+when all of them succeeded. A notebook that fails does not stop the others: every page that can
+be made is made, and the run ends with one error naming every failed notebook, cell and error.
 
 Layout of a run (``out_dir`` is ``outputs/`` by default)::
 
@@ -12,7 +13,9 @@ Layout of a run (``out_dir`` is ``outputs/`` by default)::
                                  system has no symlinks)
 
 The switch of ``latest`` is an atomic rename, so a reader never sees a half-written report and a
-failing or interrupted run never replaces a good one.
+failing or interrupted run never replaces a good one. Kernel files and temporary folders stay
+inside the work folder and are removed with it; the next run sweeps what a killed run left (see
+:mod:`channelkit.report.workspace`).
 """
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ from typing import Any, TextIO
 
 import nbformat
 
-from channelkit.errors import ConfigError, NotebookExecutionError
+from channelkit.errors import ConfigError, NotebookExecutionError, ReportFailedError
 from channelkit.report.config import ReportConfig
 from channelkit.report.execute import execute_notebook
 from channelkit.report.index import PageEntry, write_index
@@ -37,6 +40,7 @@ from channelkit.report.manifest import data_fingerprint, git_commit, package_ver
 from channelkit.report.parameters import plan_parameters
 from channelkit.report.render import render_notebook
 from channelkit.report.summary import SUMMARY_DIR_ENV, read_summary
+from channelkit.report.workspace import remove_scratch, resolve_kernel, run_lock, scratch_environment, sweep_leftovers
 
 LATEST = "latest"
 _LOGGERS = ("channelkit", "papermill", "nbclient", "traitlets", "py.warnings", "cmdstanpy", "prophet")
@@ -191,14 +195,15 @@ def _say(progress: TextIO | None, text: str, end: str = "\n") -> None:
 
 
 def _run_one(path: Path, params: dict[str, Any], config: ReportConfig, work: Path, log_path: Path,
-             title: str, run_id: str) -> NotebookResult:
+             title: str, run_id: str, env: dict[str, str]) -> NotebookResult:
     """Execute and render one notebook into ``work``; raises NotebookExecutionError on failure."""
     result = NotebookResult(name=path.stem, parameters=params, executed=f"notebooks/{path.name}")
     started = time.monotonic()
     try:
         with _fds_to(log_path):
             execute_notebook(path, work / result.executed, parameters=params, timeout=config.timeout_for(path.stem),
-                             kernel=config.kernel, cwd=Path.cwd(), env={SUMMARY_DIR_ENV: str(work / "summaries")})
+                             kernel=config.kernel, cwd=Path.cwd(),
+                             env={**env, SUMMARY_DIR_ENV: str(work / "summaries")})
         banner = f'<a href="index.html">&larr; Report index</a> &middot; run {run_id}'
         render_notebook(work / result.executed, work / f"{path.stem}.html", title=title, banner=banner)
     finally:
@@ -213,17 +218,19 @@ def run_report(config: ReportConfig, *, only: Sequence[str] | None = None,
                progress: TextIO | None = None) -> RunResult:
     """Run every notebook of ``config.notebooks_dir`` (or those named in ``only``) and build the report.
 
-    Parameters and overrides are checked for every notebook before the first one runs. Progress
-    lines (``[2/7] 02_demand_forecast ... 41.2 s``) go to ``progress`` (e.g. ``sys.stdout``; the
-    default ``None`` is silent).
-    Returns the :class:`RunResult` of a good run. A failing notebook raises
-    :class:`NotebookExecutionError` (its executed copy kept in ``<run id>.failed/notebooks/``);
-    an interrupt (``KeyboardInterrupt``) also leaves ``latest`` untouched and is re-raised.
+    Parameters, overrides and the kernel are checked for every notebook before the first one runs.
+    Progress lines (``[2/7] 02_demand_forecast ... 41.2 s``) go to ``progress`` (e.g.
+    ``sys.stdout``; the default ``None`` is silent).
+    Returns the :class:`RunResult` of a good run. A failing notebook does not stop the others; at
+    the end :class:`ReportFailedError` lists every failure (notebook, cell as ``In [n]`` of the saved
+    notebook, error), the run is kept as ``<run id>.failed/`` and ``latest`` is not switched.
+    An interrupt (``KeyboardInterrupt``, SIGTERM) also leaves ``latest`` untouched and is re-raised.
     """
     notebooks = discover_notebooks(config.notebooks_dir, only)
     if not notebooks:
         raise ConfigError(f"no notebooks (*.ipynb) in {config.notebooks_dir}")
     plan = plan_parameters(notebooks, config)
+    fallback = resolve_kernel(config.kernel)
     out = config.out_dir
     out.mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now(dt.timezone.utc)
@@ -232,31 +239,42 @@ def run_report(config: ReportConfig, *, only: Sequence[str] | None = None,
     (work / "notebooks").mkdir(parents=True)
     results = [NotebookResult(name=p.stem, parameters=plan[p.stem]) for p in notebooks]
     titles = {p.stem: notebook_title(p) for p in notebooks}
+    failures: list[NotebookExecutionError] = []
     status = "interrupted"
-    with _run_logging(log_path) as log:
+    with run_lock(work), _run_logging(log_path) as log:
         log.info("run %s: %d notebook(s), config %s", run_id, len(notebooks), config.source)
+        sweep_leftovers(out, keep=work.name, log=log)
+        if fallback:
+            log.warning("kernel %r is not registered: running the notebooks on the current interpreter %s",
+                        config.kernel, sys.executable)
+            _say(progress, f"kernel {config.kernel!r} is not registered; using this interpreter ({sys.executable})")
+        env = scratch_environment(work, fallback_kernel=fallback)
         try:
             for i, path in enumerate(notebooks):
                 _say(progress, f"[{i + 1}/{len(notebooks)}] {path.stem} ... ", end="")
                 try:
-                    results[i] = _run_one(path, plan[path.stem], config, work, log_path, titles[path.stem], run_id)
-                except NotebookExecutionError as exc:
+                    results[i] = _run_one(path, plan[path.stem], config, work, log_path, titles[path.stem], run_id,
+                                          env)
+                except NotebookExecutionError as exc:  # record it and go on: one failure must not hide the rest
                     results[i].status, results[i].error = "failed", str(exc)
                     results[i].executed = f"notebooks/{path.name}"
+                    failures.append(exc)
                     _say(progress, "FAILED")
                     log.error("%s", exc)
-                    status = "failed"
-                    raise
+                    continue
                 _say(progress, f"{results[i].duration_s:.1f} s")
                 log.info("%s ok in %.1f s", path.stem, results[i].duration_s)
-            status = "ok"
+            status = "failed" if failures else "ok"
         finally:
+            remove_scratch(work)
             final = out / (run_id if status == "ok" else f"{run_id}.failed")
             _finish(work, final, config, run_id, status, started, results, titles, only, log_path)
             log.info("run %s %s; folder %s", run_id, status, final)
             if status != "ok":
                 _say(progress, f"Run {status}; kept for debugging in {final} (log: {log_path}); "
                                f"{LATEST} still points to the last good run")
+    if failures:
+        raise ReportFailedError(failures, run_dir=final, total=len(notebooks))
     switch_latest(out, run_id)
     return RunResult(run_id=run_id, run_dir=final, status=status, notebooks=results, log_path=log_path)
 
