@@ -36,8 +36,11 @@ report: $(VENV)/.base $(SAMPLE)/truth.json ## run every notebook on the sample d
 test: $(VENV)/.test ## install with test extras and run the whole test suite
 	$(PY) -m pytest
 
-lab: $(VENV)/.base $(SAMPLE)/truth.json ## open JupyterLab on notebooks/ with the channelkit kernel
-	$(VENV)/bin/jupyter lab notebooks/
+# Jupyter refuses to start as root without --allow-root (containers, CI images often run as root).
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
+
+lab: $(VENV)/.base $(SAMPLE)/truth.json ## open JupyterLab on notebooks/ with the channelkit kernel (works as root too)
+	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) notebooks/
 
 bench: $(VENV)/.base ## install the benchmark extra (GPL reference tools) for benchmarks/
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[bench]"

@@ -1,4 +1,4 @@
-"""Customer journeys and the aggregated path table.
+r"""Customer journeys and the aggregated path table.
 
 Conventions
 - A *journey* is the ordered list of marketing touches of one customer that end either in an
@@ -18,11 +18,16 @@ Conventions
   ``conversions``, ``value``, ``nulls`` (journeys on that path that did not convert). The column
   names of the ChannelAttribution package (``total_conversions``, ``total_conversion_value``,
   ``total_null``) are accepted on input.
+- Channel names are kept whole, whatever they hold (``,``, ``;``, quotes, Chinese, ``>``): inside a
+  path a ``>`` that belongs to a name is written ``\>`` and a backslash ``\\`` (see
+  :func:`join_path`, :func:`split_path`), so ``a>b`` stays one channel. A path table written by
+  hand or by ChannelAttribution needs that escape only for names that contain ``>`` or ``\``.
 """
 from __future__ import annotations
 
+import re
 import reprlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -140,7 +145,7 @@ def path_table(journeys: pd.DataFrame) -> pd.DataFrame:
     j = journeys.sort_values(["journey", "position"], kind="stable")
     jid = j["journey"].to_numpy()
     starts = np.r_[0, np.flatnonzero(np.diff(jid)) + 1] if len(jid) else np.array([], dtype=int)
-    pieces = j["channel"].astype(str).to_numpy(dtype=object) + PATH_SEP
+    pieces = escape_channels(j["channel"].astype(str)).to_numpy(dtype=object) + PATH_SEP
     paths = pd.Series(np.add.reduceat(pieces, starts) if len(jid) else [], dtype=object).str[:-len(PATH_SEP)]
     conv = j["converted"].to_numpy(bool)[starts].astype(float)
     per = pd.DataFrame({"path": paths.to_numpy(), "conversions": conv,
@@ -150,9 +155,31 @@ def path_table(journeys: pd.DataFrame) -> pd.DataFrame:
                              ignore_index=True)[PATH_COLUMNS]
 
 
+def escape_channels(names: pd.Series) -> pd.Series:
+    r"""Channel names as written inside a path: ``\\`` for a backslash, ``\>`` for a ``>``."""
+    return names.str.replace("\\", "\\\\", regex=False).str.replace(">", "\\>", regex=False)
+
+
+def join_path(channels: Sequence[str]) -> str:
+    """One path string from channel names, each escaped (see :func:`escape_channels`)."""
+    return PATH_SEP.join(escape_channels(pd.Series(list(channels), dtype=object).astype(str)))
+
+
+_UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_PATH_SPLIT = re.compile(r"(?<!\\)((?:\\\\)*)>")  # a `>` after an even number of backslashes
+
+
 def split_path(path: str) -> list[str]:
-    """Channels of one path string, trimmed (``"a > b"`` and ``"a>b"`` both give ``["a", "b"]``)."""
-    return [p.strip() for p in str(path).split(">") if p.strip()]
+    r"""Channels of one path string, trimmed (``"a > b"`` and ``"a>b"`` both give ``["a", "b"]``).
+
+    ``\>`` and ``\\`` are a ``>`` and a backslash inside a channel name (``"a\>b > c"`` gives
+    ``["a>b", "c"]``).
+    """
+    text = str(path)
+    if "\\" not in text:  # the usual case: nothing escaped
+        return [p.strip() for p in text.split(">") if p.strip()]
+    parts = _PATH_SPLIT.sub(lambda m: m.group(1) + "\0", text).split("\0")
+    return [_UNESCAPE.sub(r"\1", p).strip() for p in parts if p.strip()]
 
 
 def normalize_paths(paths: pd.DataFrame, *, path_col: str = "path") -> pd.DataFrame:
@@ -175,7 +202,7 @@ def normalize_paths(paths: pd.DataFrame, *, path_col: str = "path") -> pd.DataFr
         if len(bad):
             raise InputError(f"path table column `{col}` must hold numbers >= 0; bad rows for paths "
                              f"{reprlib.repr(list(bad.astype(str)))}")
-    df["path"] = df["path"].map(lambda p: PATH_SEP.join(split_path(p)))
+    df["path"] = df["path"].map(lambda p: join_path(split_path(p)))
     df = df.loc[df["path"] != ""]
     return df.groupby("path", sort=False, as_index=False)[["conversions", "value", "nulls"]].sum()
 
@@ -188,27 +215,22 @@ def require_conversions(paths: pd.DataFrame) -> None:
 
 
 def read_paths(path: str | Path) -> pd.DataFrame:
-    """Read a path table from CSV (comma or semicolon, detected) or Parquet, then normalise it."""
+    """Read a path table from CSV (UTF-8 or GBK; comma, semicolon or tab, detected) or Parquet, then normalise it."""
     p = Path(path)
     if not p.exists():
         raise InputError(f"path table file not found: {p}")
-    if p.suffix.lower() in (".parquet", ".pq"):
-        return normalize_paths(pd.read_parquet(p))
-    with p.open(encoding="utf-8-sig") as fh:
-        head = fh.readline()
-    sep = ";" if head.count(";") > head.count(",") else ","
-    return normalize_paths(pd.read_csv(p, sep=sep, encoding="utf-8-sig"))
+    from channelkit.io import read_input
+
+    return normalize_paths(read_input(p, option="path table", suffixes=(".csv", ".txt", ".tsv", ".parquet", ".pq")))
 
 
 def write_paths(paths: pd.DataFrame, path: str | Path) -> Path:
-    """Write a path table to ``.parquet`` or CSV (by the file's suffix) and return the path."""
+    """Write a path table to ``.parquet`` or CSV (by the file's suffix), atomically; return the path."""
+    from channelkit.io import frame_writer, write_output
+
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    if p.suffix.lower() in (".parquet", ".pq"):
-        paths.to_parquet(p, index=False)
-    else:
-        paths.to_csv(p, index=False)
-    return p
+    suffix = ".parquet" if p.suffix.lower() in (".parquet", ".pq") else ".csv"
+    return write_output(p, frame_writer(paths, suffix), option="path table")
 
 
 def dataset_journeys(dataset: object, *, lookback_days: float = 30, start: object = None, end: object = None,
