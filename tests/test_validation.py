@@ -195,3 +195,37 @@ def test_broken_csv_row_is_reported_with_its_line(tmp_path):
     with pytest.raises(DataValidationError, match=r"products \(products\.csv\): is not a readable CSV file: .*"
                                                   r"Expected 6 fields in line 4, saw 7"):
         load_dataset(write_dataset(tmp_path, products=products))
+
+
+def test_infinite_and_absurd_numbers_are_refused_with_configurable_limits(tmp_path, capsys):
+    """`inf` and 1e300 prices would make revenue inf: refused, with the line; limits per column or table.column."""
+    orders = replace_line("orders", "C3,app,3,20,20", "C3,app,3,inf,20")
+    orders = orders.replace("C1,app,4,8,10", "C1,app,4,1e300,10")
+    err = _error(write_dataset(tmp_path / "a", orders=orders))
+    rules = {(p.column, p.rule.split(",")[0].split(" (")[0]): p for p in err.problems}
+    infinite = rules[("unit_price", "must be a finite number")]
+    assert infinite.count == 1 and infinite.examples["line"].tolist() == [6]
+    huge = rules[("unit_price", "has absurd values beyond ±1e+12")]
+    assert huge.count == 1 and huge.examples["line"].tolist() == [7]
+    folder = write_dataset(tmp_path / "b", orders=replace_line("orders", "C3,app,3,20,20", "C3,app,3,19,20"))
+    assert validate_dataset(folder) == []
+    assert main(["validate", str(folder), "--limit", "orders.unit_price=18.5"]) == 1
+    out = capsys.readouterr().out
+    assert "column `unit_price`: has absurd values beyond ±18.5" in out and "[2 rows]" in out  # 19 and 20
+    assert main(["validate", str(folder), "--limit", "unit_price=20"]) == 0
+    capsys.readouterr()
+    assert main(["validate", str(folder), "--limit", "nonsense=3"]) == 2
+    assert "limit nonsense='3': the key must name a contract column" in capsys.readouterr().err
+
+
+def test_headers_that_match_no_contract_column_ask_for_a_mapping(tmp_path):
+    """A GBK export with Chinese headers and no mapping: not 'no data rows' but 'a mapping is needed'."""
+    folder = write_dataset(tmp_path)
+    (folder / "orders.csv").write_bytes("订单编号,商家编码,付款时间,购买数量\nA1,SKU-1,2025-06-11 10:00:00,2\n"
+                                        .encode("gb18030"))
+    err = _error(folder)
+    (problem,) = [p for p in err.problems if p.table == "orders"]
+    assert "none of the file's headers ['订单编号', '商家编码', '付款时间', '购买数量'] is a column of orders" in problem.rule
+    assert "a column mapping is needed" in problem.rule
+    assert "expected columns: order_id, sku, order_ts, customer_id, channel, units" in problem.rule
+    assert "no data rows" not in str(err)

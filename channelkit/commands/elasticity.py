@@ -130,7 +130,7 @@ def check_panel_rows(panel, names: dict[str, str], source: str):
     from channelkit.errors import InputError
 
     def shown(rows) -> str:
-        return str(panel.loc[rows].head(3).rename(columns=names).to_dict("records"))
+        return str(panel.loc[rows].head(3).astype(str).rename(columns=names).to_dict("records"))
 
     dates = pd.to_datetime(panel["date"], errors="coerce")
     bad = dates.isna()

@@ -16,12 +16,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", type=Path, help="dataset folder (one CSV/Parquet/xlsx file per table)")
     parser.add_argument("--mapping", type=Path, default=None, metavar="FILE",
                         help="column-mapping YAML (default: columns.yaml in the folder, if present)")
+    parser.add_argument("--limit", action="append", default=[], metavar="COLUMN=MAX",
+                        help="largest absolute value of a numeric column, e.g. unit_price=50000 or "
+                             "orders.units=10000 (repeatable; default 1e12 for every number; inf is always refused)")
 
 
 def run(args: argparse.Namespace) -> int:
     from channelkit.data.validation import check_folder, format_problems
+    from channelkit.errors import ConfigError
 
-    dataset, problems = check_folder(args.path, mapping=args.mapping)
+    limits = {}
+    for item in args.limit:
+        column, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--limit takes COLUMN=MAX, e.g. unit_price=50000, but got {item!r}")
+        limits[column.strip()] = value.strip()
+    dataset, problems = check_folder(args.path, mapping=args.mapping, limits=limits)
     if problems:
         print(format_problems(problems, source=args.path))
         return 1

@@ -30,8 +30,9 @@ derived inputs in :data:`DERIVED_INPUTS` (``orders.amount``).
 """
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import yaml
 
@@ -101,9 +102,34 @@ def read_mapping(path: str | Path) -> dict[str, TableMapping]:
         raw = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"mapping file {path} is not valid UTF-8 YAML: {exc}") from exc
+    except ValueError as exc:  # YAML reads 2025-02-30 as a date and fails on it
+        raise ConfigError(f"mapping file {path}: {exc} (write such values in quotes)") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"mapping file {path}: expected `table: {{header: column}}` entries, got {type(raw).__name__}")
     return {str(table): _parse_table(path.name, str(table), entry) for table, entry in raw.items()}
+
+
+def _check_shapes(file: str, table: str, spec: dict) -> None:
+    """Raise :class:`ConfigError` for entries of the wrong shape (``values: x``) or an unknown encoding."""
+    for key in ("columns", "values", "constants"):
+        if spec.get(key) is not None and not isinstance(spec[key], dict):
+            raise ConfigError(f"{file}: `{table}.{key}` must be a mapping (`name: value` lines), but got {spec[key]!r}")
+    for column, recode in (spec.get("values") or {}).items():
+        if recode is not None and not isinstance(recode, dict):
+            raise ConfigError(f"{file}: `{table}.values.{column}` must map export values to contract values "
+                              f"(e.g. {{交易成功: paid}}), but got {recode!r}")
+    files = spec.get("files", spec.get("file"))
+    if files is not None and not (isinstance(files, str) or (isinstance(files, list) and all(isinstance(f, str) for f in files))):
+        raise ConfigError(f"{file}: `{table}.file` must be a file name or a list of them, but got {files!r}")
+    if spec.get("sheet") is not None and not isinstance(spec["sheet"], (str, int)):
+        raise ConfigError(f"{file}: `{table}.sheet` must be a sheet name or number, but got {spec['sheet']!r}")
+    encoding = spec.get("encoding")
+    if encoding is not None:
+        try:
+            codecs.lookup(str(encoding))
+        except LookupError:
+            raise ConfigError(f"{file}: `{table}.encoding` {encoding!r} is not an encoding Python knows "
+                              "(e.g. utf-8, gb18030)") from None
 
 
 def _parse_table(file: str, table: str, entry: object) -> TableMapping:
@@ -113,6 +139,7 @@ def _parse_table(file: str, table: str, entry: object) -> TableMapping:
         raise ConfigError(f"{file}: `{table}` must map export headers to contract columns, got {entry!r}")
     full = "columns" in entry and isinstance(entry["columns"], dict) and set(entry) <= _FULL_FORM_KEYS
     spec = entry if full else {"columns": entry}
+    _check_shapes(file, table, spec)
     columns = {str(k).strip(): str(v).strip() for k, v in (spec.get("columns") or {}).items()}
     allowed = set(TABLES[table].column_names) | set(DERIVED_INPUTS.get(table, {}))
     for source, target in columns.items():
@@ -132,5 +159,9 @@ def _parse_table(file: str, table: str, entry: object) -> TableMapping:
             raise ConfigError(f"{file}: `{table}` recodes or sets `{column}`, which is not a column of {table}")
     files = spec.get("files", spec.get("file")) or ()
     files = (files,) if isinstance(files, str) else tuple(str(f) for f in files)
+    for name in files:
+        if PurePath(name).is_absolute() or ".." in PurePath(name).parts:
+            raise ConfigError(f"{file}: `{table}.file` {name!r} must be a file name or pattern inside the dataset "
+                              "folder (no absolute path, no ..)")
     return TableMapping(table=table, columns=columns, files=files, encoding=spec.get("encoding"),
                         sheet=spec.get("sheet"), values=values, constants=constants)

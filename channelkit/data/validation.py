@@ -5,21 +5,30 @@ and up to five example rows (with their line in the file: the header is line 1).
 order, all vectorised so that millions of rows take seconds:
 
 1. files: a required table without a file (``orders`` may be replaced by a ``sales`` panel),
-   several files for one table, a file that cannot be read (encoding, broken CSV), no data rows;
+   several files for one table, a file that cannot be read (encoding, broken CSV), no data rows,
+   headers of which none is a contract column (a column mapping is needed: the message lists the
+   columns expected);
 2. columns: required columns missing; cells that are not of the column's type (numbers, dates,
    unparseable dates, time zones mixed with naive times), see :mod:`channelkit.data.coerce`;
 3. values (the rules of the pandera schemas in :mod:`channelkit.data.schemas`, computed over the
    column arrays by :mod:`channelkit.data.checks`): empty cells, ranges, allowed values, row
    rules such as ``clicks <= impressions``, duplicate keys;
-4. cross-table keys: every order's SKU is in ``products`` and its channel is a *sales* channel
+4. numbers: every number finite (no ``inf``) and of absolute value at most a limit (default
+   :data:`DEFAULT_MAX_ABS`, ``1e12``: no real price, amount or count comes near it, and a ``1e300``
+   price would make revenue ``inf``); ``limits={"unit_price": 5e4, "orders.units": 1e4}`` sets
+   limits per column or ``table.column`` (``channelkit validate --limit unit_price=50000``);
+5. cross-table keys: every order's SKU is in ``products`` and its channel is a *sales* channel
    in ``channels`` (and likewise for the other tables' foreign keys in the contract).
 """
 from __future__ import annotations
 
 import reprlib
 import textwrap
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 import pandas as pd
 import pyarrow
@@ -36,6 +45,7 @@ from channelkit.data.mapping import DERIVED_WHEN_ABSENT, TableMapping
 from channelkit.errors import ConfigError, DataValidationError
 
 MAX_EXAMPLES = 5
+DEFAULT_MAX_ABS = 1e12  # see the module docstring: beyond any real price, amount or count
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,7 +118,14 @@ def prepare_table(raw: RawTable, *, products: pd.DataFrame | None = None
     spec = TABLES[raw.table]
     file = _file_label(raw)
     problems: list[Problem] = []
-    if raw.frame.empty:
+    if raw.frame.shape[1] == 0 and raw.headers:
+        expected = [c.name for c in spec.columns if c.required] or spec.column_names
+        rule = (f"none of the file's headers {reprlib.repr(list(raw.headers))} is a column of {raw.table}: a column "
+                f"mapping is needed (columns.yaml: `{raw.table}: {{your header: contract column}}`); expected "
+                f"columns: {', '.join(expected)} (optional: "
+                f"{', '.join(c.name for c in spec.columns if not c.required) or 'none'})")
+        return raw.frame, [Problem(raw.table, file, rule)], set(), {}
+    if len(raw.frame) == 0:
         rule = "has no data rows; add the rows, or remove the file if there is no such data"
         return raw.frame, [Problem(raw.table, file, rule)], set(), {}
     columns: dict[str, pd.Series] = {}
@@ -176,6 +193,51 @@ def check_values(raw: RawTable, typed: pd.DataFrame, *, missing: set[str] = froz
     return problems
 
 
+def check_limits(limits: Mapping[str, float] | None) -> dict[str, float]:
+    """``limits`` checked: keys name a contract column (``column`` or ``table.column``), values > 0."""
+
+    out: dict[str, float] = {}
+    columns = {c.name for t in TABLES.values() for c in t.columns}
+    for key, value in (limits or {}).items():
+        table, _, column = str(key).rpartition(".")
+        known = (column in TABLES[table].column_names) if table in TABLES else (not table and column in columns)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = float("nan")
+        if not known or not np.isfinite(number) or number <= 0:
+            raise ConfigError(f"limit {key}={value!r}: the key must name a contract column (`unit_price` or "
+                              "`orders.unit_price`) and the value be a positive number")
+        out[str(key)] = number
+    return out
+
+
+def check_numbers(raw: RawTable, typed: pd.DataFrame, *, limits: Mapping[str, float] | None = None) -> list[Problem]:
+    """Numbers that are not finite (``inf``) or larger in absolute value than their limit.
+
+    The limit of a column is ``limits["table.column"]``, else ``limits["column"]``, else
+    :data:`DEFAULT_MAX_ABS`.
+    """
+    limits = limits or {}
+    spec = TABLES[raw.table]
+    problems = []
+    for column in spec.columns:
+        if column.dtype not in ("float", "int") or column.name not in typed.columns:
+            continue
+        values = pd.to_numeric(typed[column.name], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        limit = limits.get(f"{raw.table}.{column.name}", limits.get(column.name, DEFAULT_MAX_ABS))
+        infinite = np.isinf(values)
+        huge = ~infinite & (np.abs(np.nan_to_num(values)) > limit)
+        if infinite.any():
+            problems.append(_problem(raw, typed, "must be a finite number, but some cells are inf or -inf",
+                                     [column.name], typed.index[infinite]))
+        if huge.any():
+            problems.append(_problem(raw, typed, f"has absurd values beyond ±{limit:g} (the limit for "
+                                     f"`{column.name}`; change it with `--limit {column.name}=...`)",
+                                     [column.name], typed.index[huge]))
+    return problems
+
+
 def check_foreign_keys(raws: dict[str, RawTable], typed: dict[str, pd.DataFrame]) -> list[Problem]:
     """Every value of a foreign-key column must exist in the referenced table (of the right kind)."""
     problems = []
@@ -221,12 +283,15 @@ def _find_files(folder: Path, maps: dict[str, TableMapping]) -> tuple[dict[str, 
 
 
 def check_folder(path: str | Path, *, mapping: str | Path | dict[str, TableMapping] | None = None,
-                 compact_labels: bool = False) -> tuple[Dataset | None, list[Problem]]:
+                 compact_labels: bool = False, limits: Mapping[str, float] | None = None
+                 ) -> tuple[Dataset | None, list[Problem]]:
     """Read and check every table of a dataset folder: the dataset (``None`` if any problem) and all problems.
 
     ``compact_labels`` keeps the label columns of orders and touchpoints as categories (see
-    :func:`~channelkit.data.load_dataset`).
+    :func:`~channelkit.data.load_dataset`); ``limits`` sets the largest absolute value per column
+    (see :func:`check_numbers`; default :data:`DEFAULT_MAX_ABS` for every number).
     """
+    limits = check_limits(limits)
     folder = Path(path)
     if not folder.is_dir():
         raise ConfigError(f"dataset folder {folder} does not exist or is not a folder")
@@ -239,7 +304,7 @@ def check_folder(path: str | Path, *, mapping: str | Path | dict[str, TableMappi
                 raws[name] = read_table(paths, name, mapping=maps.get(name))
             except FileReadError as exc:
                 problems.append(Problem(name, exc.file or ", ".join(p.name for p in paths), exc.reason))
-    typed, table_problems = check_tables(raws)
+    typed, table_problems = check_tables(raws, limits=limits)
     problems += table_problems
     if problems:
         return None, problems
@@ -251,7 +316,8 @@ def check_folder(path: str | Path, *, mapping: str | Path | dict[str, TableMappi
                                dropped_columns=dropped), []
 
 
-def check_tables(raws: dict[str, RawTable]) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+def check_tables(raws: dict[str, RawTable], *, limits: Mapping[str, float] | None = None
+                 ) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     """Type and check raw tables (in contract order), then their cross-table keys."""
     typed: dict[str, pd.DataFrame] = {}
     problems: list[Problem] = []
@@ -260,6 +326,8 @@ def check_tables(raws: dict[str, RawTable]) -> tuple[dict[str, pd.DataFrame], li
             continue
         frame, found, missing, bad_rows = prepare_table(raws[name], products=typed.get("products"))
         problems += found + check_values(raws[name], frame, missing=missing, already_bad=bad_rows)
+        if len(frame):
+            problems += check_numbers(raws[name], frame, limits=limits)
         typed[name] = frame
     problems += check_foreign_keys(raws, typed)
     return typed, problems

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import reprlib
 import re
 from collections.abc import Mapping
@@ -111,6 +112,9 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigError(f"config file {str(path)!r} is not valid YAML: {exc}") from exc
+    except (ValueError, UnicodeDecodeError) as exc:  # `start: 2025-02-30`: YAML's date reader fails on it
+        raise ConfigError(f"config file {str(path)!r}: {exc} (dates are written YYYY-MM-DD; "
+                          "the file must be UTF-8)") from exc
     if raw is None:
         return {}
     if not isinstance(raw, dict):
@@ -211,7 +215,7 @@ def _date(value: Any, key: str, problems: list[str]) -> str | None:
 
 def _number(value: Any, key: str, problems: list[str], *, integer: bool = False) -> float | int | None:
     ok = isinstance(value, int) if integer else isinstance(value, (int, float))
-    if isinstance(value, bool) or not ok or value <= 0:
+    if isinstance(value, bool) or not ok or not math.isfinite(value) or value <= 0:
         kind = "a positive whole number" if integer else "a positive number of seconds"
         problems.append(f"{key} must be {kind}, but got {value!r}")
         return None
