@@ -147,3 +147,42 @@ def test_gbk_inputs_are_read(files, tmp_path, capsys):
     spend = tmp_path / "spend.csv"
     spend.write_bytes("event,spend,channel\n双11,1000,天猫\n".encode("gb18030"))
     assert read_input(spend, option="--spend").to_dict("records") == [{"event": "双11", "spend": 1000, "channel": "天猫"}]
+
+
+def test_validate_lists_unreadable_tables_as_problems(files, tmp_path, capsys):
+    """In a dataset folder a corrupt .xlsx or an empty CSV is a data problem (exit 1, as `validate` documents)."""
+    folder = write_dataset(tmp_path / "d")
+    (folder / "orders.csv").unlink()
+    (folder / "orders.xlsx").write_bytes(files["xlsx"].read_bytes())
+    (folder / "inventory.csv").write_bytes(b"")
+    assert main(["validate", str(folder)]) == 1
+    out = capsys.readouterr().out
+    assert "orders (orders.xlsx): could not be read" in out and "inventory (inventory.csv): is not a readable CSV" in out
+
+
+def test_write_paths_is_not_written_when_attribution_fails(tmp_path, capsys):
+    log = tmp_path / "log.csv"
+    pd.DataFrame({"customer_id": ["u1", "u2"], "ts": ["2025-01-01", "2025-01-02"], "channel": ["a", "b"],
+                  "converted": [0, 0]}).to_csv(log, index=False)
+    paths = tmp_path / "paths.csv"
+    assert main(["attribution", "--touches", str(log), "--conversion-col", "converted", "--out",
+                 str(tmp_path / "o.csv"), "--write-paths", str(paths)]) == 2
+    assert "the path table has no conversions" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]
+
+
+def test_report_refuses_an_out_dir_it_cannot_write(files, tmp_path, capsys):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell('data_dir = "x"')]
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    (tmp_path / "nb").mkdir()
+    nbformat.write(nb, tmp_path / "nb" / "01_a.ipynb")
+    config = tmp_path / "c.yaml"
+    config.write_text(f"data_dir: {files['dataset']}\nnotebooks_dir: {tmp_path / 'nb'}\n")
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("x")
+    assert main(["report", "--config", str(config), "--out", str(blocker / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert "out_dir" in err and "not_a_folder/runs" in err and "cannot write there" in err and "Traceback" not in err

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -181,7 +182,7 @@ def read_csv(path: str | Path, *, encoding: str | None = None, string_columns: t
             frame = pd.read_csv(path, encoding=encoding, sep=delimiter,
                                 dtype={c: str for c in string_columns + label_columns},
                                 skipinitialspace=True)
-        except (pd.errors.ParserError, ValueError) as exc:
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
             raise FileReadError(f"is not a readable CSV file: {exc}") from exc
     if len(frame.columns):
         # A BOM that survived (e.g. a UTF-8 BOM inside a GBK file) must not stick to the first header.
@@ -212,8 +213,12 @@ def read_file(path: str | Path, *, encoding: str | None = None, sheet: str | int
                                   dtype={c: str for c in string_columns + label_columns})
         else:
             raise FileReadError(f"has an unsupported type {suffix!r}; use .csv, .parquet or .xlsx")
-    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, pa.ArrowException) as exc:
         raise FileReadError(f"could not be read: {exc}") from exc
+    except Exception as exc:  # openpyxl's own errors (InvalidFileException, ...) derive from Exception only
+        if type(exc).__module__.split(".")[0] != "openpyxl":
+            raise
+        raise FileReadError(f"is not a readable .xlsx workbook: {exc}") from exc
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 

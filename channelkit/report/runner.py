@@ -24,6 +24,7 @@ import datetime as dt
 import logging
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -232,7 +233,11 @@ def run_report(config: ReportConfig, *, only: Sequence[str] | None = None,
     plan = plan_parameters(notebooks, config)
     fallback = resolve_kernel(config.kernel)
     out = config.out_dir
-    out.mkdir(parents=True, exist_ok=True)
+    try:  # a read-only or full out_dir is a config problem, found before anything runs
+        out.mkdir(parents=True, exist_ok=True)
+        tempfile.NamedTemporaryFile(dir=out, prefix=".check.").close()
+    except OSError as exc:
+        raise ConfigError(f"out_dir {str(out)!r}: cannot write there ({exc.strerror or exc})") from None
     started = dt.datetime.now(dt.timezone.utc)
     run_id = new_run_id(out, started)
     work, log_path = out / f".{run_id}.tmp", out / f"{run_id}.log"
