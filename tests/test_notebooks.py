@@ -25,6 +25,7 @@ from channelkit.cli import main
 from channelkit.report.parameters import declared_parameters
 from channelkit.report.runner import latest_run
 from channelkit.report.summary import SUMMARY_DIR_ENV
+from hostile_data import LIVE, make_hostile_copy
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -125,6 +126,9 @@ def test_nbval_summaries_match_independent_computations(nbval_run, sample_dir):
 
 
 def test_report_end_to_end_on_the_sample(sample_dir, tmp_path, capsys):
+    """The whole report on the sample with hostile channel, SKU, category and event names (markup, `>`,
+    quotes, `,`, `;`, Chinese): every page made, right figures, no customer id, no live markup."""
+    sample_dir = make_hostile_copy(sample_dir, tmp_path / "hostile")
     config = {"data_dir": str(sample_dir), "notebooks_dir": str(ROOT / "notebooks"), "timeout": 1200,
               "notebooks": {nb.stem: {"parameters": quick_overrides(nb)} for nb in NOTEBOOKS if quick_overrides(nb)}}
     (tmp_path / "report.yaml").write_text(yaml.safe_dump(config))
@@ -142,6 +146,19 @@ def test_report_end_to_end_on_the_sample(sample_dir, tmp_path, capsys):
         assert f'href="{notebook.stem}.html"' in index and (run / f"{notebook.stem}.html").is_file()
     check_summaries(run / "summaries", sample_dir)
     check_no_customer_ids(run, sample_dir)
+    check_no_live_markup(run)
+
+
+def check_no_live_markup(run: Path) -> None:
+    """The hostile names appear on the pages only escaped, as text (and they do appear)."""
+    pages = {p.name: p.read_text(encoding="utf-8") for p in run.glob("*.html")}
+    for name, text in pages.items():
+        live = [m for m in LIVE if m in text]
+        assert not live, f"{name} writes data as live markup: {live}"
+    for name in ("00_data_overview.html", "01_channel_performance.html"):
+        assert "&lt;img src=x onerror=alert(1)&gt;" in pages[name], name
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in pages["03_channel_attribution.html"]
+    assert "&lt;iframe src=javascript:alert(5)&gt;" in pages["01_channel_performance.html"]
 
 
 def check_no_customer_ids(run: Path, sample_dir: Path) -> None:

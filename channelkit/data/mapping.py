@@ -119,7 +119,8 @@ def _check_shapes(file: str, table: str, spec: dict) -> None:
             raise ConfigError(f"{file}: `{table}.values.{column}` must map export values to contract values "
                               f"(e.g. {{交易成功: paid}}), but got {recode!r}")
     files = spec.get("files", spec.get("file"))
-    if files is not None and not (isinstance(files, str) or (isinstance(files, list) and all(isinstance(f, str) for f in files))):
+    names = [files] if isinstance(files, str) else files if isinstance(files, list) else [None]
+    if files is not None and not all(isinstance(f, str) for f in names):
         raise ConfigError(f"{file}: `{table}.file` must be a file name or a list of them, but got {files!r}")
     if spec.get("sheet") is not None and not isinstance(spec["sheet"], (str, int)):
         raise ConfigError(f"{file}: `{table}.sheet` must be a sheet name or number, but got {spec['sheet']!r}")
