@@ -256,6 +256,8 @@ def run(args: argparse.Namespace) -> int:
         panel, dropped = panel_from_file(args, names)
     else:
         panel = dataset_panel(args.data, args.freq)
+    if args.pool and "category" not in panel.columns:  # before the estimation, not after
+        raise ConfigError("--pool needs a `category` column in the panel (or use --data)")
     # Rows dropped above are periods not observed, not periods without sales.
     gaps = "zero" if args.data else "missing" if dropped and args.gaps == "auto" else args.gaps
     result = _estimate(panel, args, names, gaps)
