@@ -13,7 +13,13 @@ class ChannelkitError(Exception):
 
 
 class DataValidationError(ChannelkitError):
-    """A table broke the data contract. The message lists every problem found, not just the first."""
+    """A table broke the data contract. The message lists every problem found, not just the first.
+
+    Exit code 2 (bad input) when a command stops on it; `channelkit validate` itself reports the
+    problems and exits 1, as it documents.
+    """
+
+    exit_code = 2
 
     def __init__(self, message: str, problems: list | None = None) -> None:
         super().__init__(message)
@@ -21,7 +27,9 @@ class DataValidationError(ChannelkitError):
 
 
 class MissingTableError(ChannelkitError):
-    """An analysis needs an optional table that the dataset does not have."""
+    """An analysis needs an optional table that the dataset does not have (exit code 2: bad input)."""
+
+    exit_code = 2
 
 
 class ConfigError(ChannelkitError):

@@ -16,7 +16,7 @@ import pytest
 
 from channelkit.cli import main
 from channelkit.io import read_input
-from minimal_data import write_dataset
+from minimal_data import replace_line, write_dataset
 
 
 def panel_frame(n_days: int = 40) -> pd.DataFrame:
@@ -55,6 +55,8 @@ def files(tmp_path_factory) -> dict[str, Path]:
     made["not_a_folder"] = d / "plain_file"
     made["not_a_folder"].write_text("x")
     made["dataset"] = write_dataset(d / "dataset")
+    made["no_events"] = write_dataset(d / "no_events", drop=("events",))
+    made["bad_dataset"] = write_dataset(d / "bad_dataset", orders=replace_line("orders", "C3,app,3,20", "C3,app,x,20"))
     for name, text in {"values": "orders:\n  columns: {数量: units}\n  values: x\n",
                        "encoding": "orders:\n  columns: {数量: units}\n  encoding: klingon\n",
                        "date": "orders:\n  columns: {数量: units}\n  constants: {order_ts: 2025-02-30}\n",
@@ -88,6 +90,8 @@ def CASES(f: dict[str, Path]) -> list[tuple[list[str], list[str]]]:
         (["promotions", "--data", str(f["dataset"]), "--spend", str(f["empty"]), "--out", o],
          ["--spend", "empty.csv", "is empty"]),
         (["promotions", "--data", str(f["dataset"]), "--start", "2025-02-30", "--out", o], ["--start", "2025-02-30"]),
+        (["forecast", "--data", str(f["bad_dataset"]), *fc], ["orders (orders.csv), column `units`: must be a number"]),
+        (["promotions", "--data", str(f["no_events"]), "--out", o], ["events", "channelkit promotions"]),
         (["customers", "--orders", str(f["panel"]), "--as-of", "2025-13-01", "--out", o], ["--as-of", "2025-13-01"]),
         (["validate", str(f["dataset"]), "--mapping", str(f["map_values"])], ["map_values.yaml", "orders.values"]),
         (["validate", str(f["dataset"]), "--mapping", str(f["map_encoding"])], ["map_encoding.yaml", "klingon"]),

@@ -366,7 +366,7 @@ def resolve_mapping(folder: Path, mapping: str | Path | dict[str, TableMapping] 
 
 
 def load_dataset(path: str | Path, *, mapping: str | Path | dict[str, TableMapping] | None = None,
-                 compact_labels: bool = False) -> Dataset:
+                 compact_labels: bool = False, limits: dict[str, float] | None = None) -> Dataset:
     """Read, check and type every table of a dataset folder; return a :class:`Dataset`.
 
     ``mapping`` is a column-mapping YAML file (default: ``columns.yaml`` in the folder when it
@@ -377,10 +377,12 @@ def load_dataset(path: str | Path, *, mapping: str | Path | dict[str, TableMappi
     optional one); columns outside the contract are dropped (see ``Dataset.dropped_columns``).
     ``orders`` and ``touchpoints`` keep their ids as pyarrow-backed text; their labels (``sku``,
     ``channel``, ``status``) are ``object`` text, or ``category`` with ``compact_labels=True``
-    (least memory; group with ``observed=True``). See :mod:`channelkit.data.dtypes`.
+    (least memory; group with ``observed=True``). See :mod:`channelkit.data.dtypes`. ``limits``
+    sets the largest absolute value of numeric columns (see
+    :func:`~channelkit.data.validation.check_numbers`; default ``1e12``; ``inf`` is always refused).
     """
     from channelkit.data.validation import check_folder, raise_for_problems
 
-    dataset, problems = check_folder(path, mapping=mapping, compact_labels=compact_labels)
+    dataset, problems = check_folder(path, mapping=mapping, compact_labels=compact_labels, limits=limits)
     raise_for_problems(problems, source=Path(path))
     return dataset
