@@ -127,7 +127,6 @@ def dask_client(address: str | None, n_workers: int) -> Iterator[object]:
 
 def run(args: argparse.Namespace) -> int:
     from channelkit.forecast import forecast
-
     from channelkit.io import check_output, write_frame
 
     check_output(args.out, option="--out", suffixes=(".csv", ".parquet", ".pq"))
