@@ -175,14 +175,20 @@ def check_output(path: str | Path | None, *, option: str = "--out",
     return out
 
 
+STALE_TMP_S = 3600.0  # a temporary file this old beside an output was left by a killed writer
+
+
 def write_output(path: str | Path, write: Callable[[Path], object], *, option: str = "--out") -> Path:
     """Write a file atomically: ``write(tmp)`` fills a temporary file beside ``path``, then
     ``os.replace`` puts it in place.
 
     On any failure the temporary file is removed and ``path`` is left as it was; an ``OSError``
     (full disk, read-only folder, ...) becomes :class:`OutputError` naming ``option`` and the file.
+    Temporary files of ``path`` older than :data:`STALE_TMP_S` (a writer killed mid-write) are
+    deleted first.
     """
     out = Path(path)
+    _sweep_stale(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
@@ -203,6 +209,16 @@ def write_output(path: str | Path, write: Callable[[Path], object], *, option: s
                               "the previous file, if any, is unchanged") from None
         raise
     return out
+
+
+def _sweep_stale(out: Path) -> None:
+    import time
+
+    now = time.time()
+    for tmp in out.parent.glob(f".{out.name}.*.tmp") if out.parent.is_dir() else ():
+        with contextlib.suppress(OSError):
+            if now - tmp.stat().st_mtime > STALE_TMP_S:
+                tmp.unlink()
 
 
 def _keep_mode(tmp: Path, out: Path) -> None:

@@ -62,6 +62,19 @@ def test_a_failed_write_leaves_the_previous_output_byte_identical(tmp_path):
     assert out.read_text() == "a\n3\n" and (out.stat().st_mode & 0o777) != 0o600  # the usual permissions
 
 
+def test_a_killed_writers_temporary_file_is_swept_by_the_next_write(tmp_path):
+    import os
+    import time
+
+    out = tmp_path / "result.csv"
+    killed, fresh = tmp_path / ".result.csv.abc123.tmp", tmp_path / ".result.csv.def456.tmp"
+    killed.write_text("half")
+    os.utime(killed, (time.time() - 7200,) * 2)
+    fresh.write_text("another writer, now")
+    write_frame(pd.DataFrame({"a": [1]}), out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [fresh.name, "result.csv"]
+
+
 def test_outputs_are_checked_before_any_work(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
