@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -211,12 +212,16 @@ def test_without_the_channelkit_kernel_the_run_uses_this_interpreter(project, mo
     from channelkit.report import workspace
 
     monkeypatch.setattr(workspace, "installed_kernels", lambda: {"python3": "/somewhere"})
-    make_notebook(project / "nb" / "01_first.ipynb", ["import os\nprint('kernel:', os.environ.get('CHANNELKIT_FALLBACK_KERNEL'))"])
+    make_notebook(project / "nb" / "01_first.ipynb", [
+        "import os\nprint('kernel:', os.environ.get('CHANNELKIT_FALLBACK_KERNEL'))",
+        "from ipykernel.connect import get_connection_file\nprint('connection:', get_connection_file())"])
     result = run_report(config_for(project), only=["01"], progress=sys.stdout)
     assert "kernel 'channelkit' is not registered; using this interpreter" in capsys.readouterr().out
     executed = nbformat.read(result.run_dir / "notebooks" / "01_first.ipynb", as_version=4)
     printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
     assert f"kernel: {sys.executable}" in printed
+    connection = Path(re.search(r"connection: (\S+)", printed).group(1))  # the kernel's file, in the run's scratch
+    assert connection.parent == project / "out" / f".{result.run_id}.tmp" / ".runtime" and not connection.exists()
     assert "running the notebooks on the current interpreter" in result.log_path.read_text()
     assert not any(p.name.startswith(".") for p in result.run_dir.iterdir())  # spec, runtime, scratch removed
     with pytest.raises(ConfigError, match=r"kernel 'R' is not installed \(installed: python3\)"):

@@ -41,7 +41,7 @@ from channelkit.report.manifest import data_fingerprint, git_commit, package_ver
 from channelkit.report.parameters import plan_parameters
 from channelkit.report.render import render_notebook
 from channelkit.report.summary import SUMMARY_DIR_ENV, read_summary
-from channelkit.report.workspace import remove_scratch, resolve_kernel, run_lock, scratch_environment, sweep_leftovers
+from channelkit.report.workspace import kernel_scratch, remove_scratch, resolve_kernel, run_lock, sweep_leftovers
 
 LATEST = "latest"
 _LOGGERS = ("channelkit", "papermill", "nbclient", "traitlets", "py.warnings", "cmdstanpy", "prophet")
@@ -253,22 +253,9 @@ def run_report(config: ReportConfig, *, only: Sequence[str] | None = None,
             log.warning("kernel %r is not registered: running the notebooks on the current interpreter %s",
                         config.kernel, sys.executable)
             _say(progress, f"kernel {config.kernel!r} is not registered; using this interpreter ({sys.executable})")
-        env = scratch_environment(work, fallback_kernel=fallback)
         try:
-            for i, path in enumerate(notebooks):
-                _say(progress, f"[{i + 1}/{len(notebooks)}] {path.stem} ... ", end="")
-                try:
-                    results[i] = _run_one(path, plan[path.stem], config, work, log_path, titles[path.stem], run_id,
-                                          env)
-                except NotebookExecutionError as exc:  # record it and go on: one failure must not hide the rest
-                    results[i].status, results[i].error = "failed", str(exc)
-                    results[i].executed = f"notebooks/{path.name}"
-                    failures.append(exc)
-                    _say(progress, "FAILED")
-                    log.error("%s", exc)
-                    continue
-                _say(progress, f"{results[i].duration_s:.1f} s")
-                log.info("%s ok in %.1f s", path.stem, results[i].duration_s)
+            with kernel_scratch(work, fallback_kernel=fallback) as env:
+                _run_all(notebooks, plan, config, work, log_path, titles, run_id, env, results, failures, progress, log)
             status = "failed" if failures else "ok"
         finally:
             remove_scratch(work)
@@ -282,6 +269,26 @@ def run_report(config: ReportConfig, *, only: Sequence[str] | None = None,
         raise ReportFailedError(failures, run_dir=final, total=len(notebooks))
     switch_latest(out, run_id)
     return RunResult(run_id=run_id, run_dir=final, status=status, notebooks=results, log_path=log_path)
+
+
+def _run_all(notebooks: list[Path], plan: dict[str, dict[str, Any]], config: ReportConfig, work: Path,
+             log_path: Path, titles: dict[str, str], run_id: str, env: dict[str, str],
+             results: list[NotebookResult], failures: list[NotebookExecutionError], progress: TextIO | None,
+             log: logging.Logger) -> None:
+    """Run every notebook in turn, filling ``results`` and ``failures``; a failure does not stop the rest."""
+    for i, path in enumerate(notebooks):
+        _say(progress, f"[{i + 1}/{len(notebooks)}] {path.stem} ... ", end="")
+        try:
+            results[i] = _run_one(path, plan[path.stem], config, work, log_path, titles[path.stem], run_id, env)
+        except NotebookExecutionError as exc:  # record it and go on: one failure must not hide the rest
+            results[i].status, results[i].error = "failed", str(exc)
+            results[i].executed = f"notebooks/{path.name}"
+            failures.append(exc)
+            _say(progress, "FAILED")
+            log.error("%s", exc)
+            continue
+        _say(progress, f"{results[i].duration_s:.1f} s")
+        log.info("%s ok in %.1f s", path.stem, results[i].duration_s)
 
 
 def _finish(work: Path, final: Path, config: ReportConfig, run_id: str, status: str, started: dt.datetime,

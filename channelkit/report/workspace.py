@@ -4,9 +4,10 @@
   ``pip install`` nothing registers it; the run then uses the interpreter running the report
   (``sys.executable``), through a kernel spec written into the run's work folder, and says so in
   the log. Any other kernel name that is not installed is a :class:`ConfigError` before any work.
-- Scratch: the kernels' connection files (``JUPYTER_RUNTIME_DIR``) and every temporary folder
-  the notebooks make (``TMPDIR``: Prophet's and cmdstanpy's included) live inside the run's hidden
-  work folder ``.<run id>.tmp/``, and are deleted before the folder gets its final name.
+- Scratch: the kernels' connection files (written by this process with ``tempfile``, and
+  ``JUPYTER_RUNTIME_DIR``) and every temporary folder the notebooks make (``TMPDIR``: Prophet's and
+  cmdstanpy's included) live inside the run's hidden work folder ``.<run id>.tmp/``, and are
+  deleted before the folder gets its final name (see :func:`kernel_scratch`).
 - Leftovers: a run holds an exclusive lock on ``.<run id>.tmp/.lock`` while it works. The next run
   deletes every ``.<run id>.tmp`` folder whose lock it can take (its run was killed), with its
   kernel files and temporary folders; a folder without a lock file (a run killed before it made
@@ -75,9 +76,15 @@ def write_fallback_spec(work: Path, name: str = DEFAULT_KERNEL) -> Path:
     return folder
 
 
-def scratch_environment(work: Path, *, fallback_kernel: bool) -> dict[str, str]:
-    """Environment for the kernels of a run: connection files and temporary folders inside ``work``."""
-    tempfile.gettempdir()  # fix this process's own temp folder before TMPDIR changes for the kernels
+@contextlib.contextmanager
+def kernel_scratch(work: Path, *, fallback_kernel: bool) -> Iterator[dict[str, str]]:
+    """While the notebooks run: their kernels' files and temporary folders go inside ``work``.
+
+    Yields the environment for the kernels (``TMPDIR`` and ``JUPYTER_RUNTIME_DIR`` in ``work``; with
+    ``fallback_kernel``, ``JUPYTER_PATH`` to the fallback spec). jupyter_client writes a kernel's
+    connection file with ``tempfile.mkstemp`` in *this* process, so this process's temporary folder
+    points into ``work`` too for the duration, and is restored afterwards.
+    """
     runtime, scratch = work / ".runtime", work / ".scratch"
     runtime.mkdir(parents=True, exist_ok=True)
     scratch.mkdir(parents=True, exist_ok=True)
@@ -85,7 +92,12 @@ def scratch_environment(work: Path, *, fallback_kernel: bool) -> dict[str, str]:
     if fallback_kernel:
         paths = [str(write_fallback_spec(work)), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
         env["JUPYTER_PATH"] = os.pathsep.join(paths)
-    return env
+    saved = tempfile.tempdir
+    tempfile.tempdir = str(runtime)
+    try:
+        yield env
+    finally:
+        tempfile.tempdir = saved
 
 
 def remove_scratch(work: Path) -> None:
