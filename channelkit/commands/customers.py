@@ -176,7 +176,6 @@ def _segment_key(args: argparse.Namespace) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     from channelkit.customers import customer_lifetime_values, export_segments, rfm_table
-
     from channelkit.io import check_output, write_frame, write_text
 
     out = check_output(args.out, option="--out", suffixes=(".csv", ".parquet", ".pq"))

@@ -11,11 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 import pandas as pd
 
-from channelkit.errors import ConfigError, InputError
+from channelkit.errors import InputError
 
 HELP = "two-variant test: conversion z test, Welch and bootstrap revenue, CUPED, SRM and peeking checks"
 
