@@ -99,6 +99,22 @@ def candidate_names(names: Sequence[str]) -> list[str]:
     return [*names, M.ENSEMBLE] if M.ensemble_members(names) else list(names)
 
 
+def _with_global(parts: list[pd.DataFrame], names: Sequence[str], method: str, data: pd.DataFrame,
+                 **kw) -> pd.DataFrame:
+    """Concatenate the per-series fits and join the global models' columns (``lgbm``) to them."""
+    from channelkit.forecast import global_model as G
+
+    out = pd.concat(parts, ignore_index=True) if parts else None
+    if G.NAME not in names:
+        return out
+    kw.pop("n_jobs", None)  # LightGBM uses its own fixed thread count, so results never depend on the machine
+    glob = getattr(G, method)(data, **kw)
+    if out is None:
+        return glob
+    keys = [c for c in (UID, CUTOFF, DS) if c in glob.columns]
+    return out.merge(glob.drop(columns=[Y], errors="ignore"), on=keys, how="left")
+
+
 def cross_validate(
     data: pd.DataFrame,
     *,
@@ -120,8 +136,9 @@ def cross_validate(
     """
     test_size = h + step * (n_windows - 1)
     parts = []
-    for seasons, group in _groups(data, freq, season_length, test_size):
-        mdl = M.build_models(names, season_length=season_length, mstl_seasons=seasons)
+    local = [n for n in names if n not in M.GLOBAL_MODELS]
+    for seasons, group in _groups(data, freq, season_length, test_size) if local else []:
+        mdl = M.build_models(local, season_length=season_length, mstl_seasons=seasons)
         # Models with a `forward` method are fitted once, at the first cutoff, and only re-filtered
         # at later cutoffs (statsforecast's refit=False); the cheap intermittent models are refitted.
         split = {True: [m for m in mdl if hasattr(m, "forward")], False: [m for m in mdl if not hasattr(m, "forward")]}
@@ -132,7 +149,8 @@ def cross_validate(
         for other in frames[1:]:
             part = part.merge(other.drop(columns=Y), on=[UID, CUTOFF, DS], how="inner")
         parts.append(part)
-    cv = pd.concat(parts, ignore_index=True)
+    cv = _with_global(parts, names, "cross_validate", data, h=h, freq=freq, season_length=season_length,
+                      n_jobs=n_jobs, input_size=input_size, n_windows=n_windows, step=step)
     cv[list(names)] = cv[list(names)].clip(lower=0)
     return add_ensemble(cv, names).sort_values([UID, CUTOFF, DS]).reset_index(drop=True)
 
@@ -155,10 +173,12 @@ def fit_forecast(
     if input_size is not None:
         data = data.groupby(UID, observed=True, group_keys=False).tail(input_size)
     parts = []
-    for seasons, group in _groups(data, freq, season_length, 0):
-        mdl = M.build_models(names, season_length=season_length, mstl_seasons=seasons)
+    local = [n for n in names if n not in M.GLOBAL_MODELS]
+    for seasons, group in _groups(data, freq, season_length, 0) if local else []:
+        mdl = M.build_models(local, season_length=season_length, mstl_seasons=seasons)
         parts.append(_run("forecast", group, models=mdl, freq=freq, n_jobs=n_jobs, backend=backend, h=h))
-    fc = pd.concat(parts, ignore_index=True)
+    fc = _with_global(parts, names, "fit_forecast", data, h=h, freq=freq, season_length=season_length,
+                      n_jobs=n_jobs)
     fc[list(names)] = fc[list(names)].clip(lower=0)
     return add_ensemble(fc, names).sort_values([UID, DS]).reset_index(drop=True)
 

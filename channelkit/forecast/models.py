@@ -36,7 +36,9 @@ from statsforecast.models import ADIDA, MSTL, TSB, AutoETS, AutoTheta, CrostonOp
 
 from channelkit.errors import InputError
 
-MODEL_NAMES = ("seasonal_naive", "ets", "mstl", "mstl_yearly", "croston", "tsb", "adida", "theta")
+MODEL_NAMES = ("seasonal_naive", "ets", "mstl", "mstl_yearly", "croston", "tsb", "adida", "theta", "lgbm")
+# Fitted across all series by channelkit.forecast.global_model, not per series by statsforecast.
+GLOBAL_MODELS = ("lgbm",)
 AUTO_MODELS = ("seasonal_naive", "ets", "croston", "tsb", "adida")
 # Members of the combination: the adaptive models, not the naive baseline.
 ENSEMBLE_MEMBERS = ("ets", "mstl", "mstl_yearly", "croston", "tsb", "adida")
@@ -91,6 +93,7 @@ def build_models(names: Sequence[str], *, season_length: int, mstl_seasons: Sequ
             out.append(ADIDA(alias=name))
         elif name == "theta":
             out.append(AutoTheta(season_length=season_length, alias=name))
+        # GLOBAL_MODELS are not built here (see channelkit.forecast.global_model).
     return out
 
 

@@ -1,0 +1,162 @@
+"""A global gradient-boosted model: one LightGBM trained across every series (mlforecast).
+
+Global models won the large retail competitions (M5: LightGBM on pooled series); this is the
+engine's candidate ``lgbm``. It returns the same frames as the statsforecast candidates of
+:mod:`channelkit.forecast.backtest`, so choice, combination and conformal intervals treat it
+like any other model:
+
+- :func:`cross_validate`: ``unique_id, cutoff, ds, y, lgbm`` (rolling origin, ``n_windows``
+  cutoffs ``step`` periods apart, forecasting ``h`` periods from the history before each);
+- :func:`fit_forecast`: ``unique_id, ds, lgbm`` for the ``h`` periods after the last date.
+
+The model (defaults; :func:`features_for` lists them per frequency):
+
+- **target**: each series standardised by the mean and standard deviation of its own training
+  history (mlforecast ``LocalStandardScaler``), so one model serves series of any size; the
+  forecast is transformed back and clipped at 0;
+- **features**: lags of the main season (daily ``1..7, 14, 21, 28``; weekly ``1, 2, 3, 4, 52``;
+  otherwise ``1..m``), rolling means of the last week/month (daily) or quarter (weekly), calendar
+  (day of week and month daily; week of year and month weekly), and any known future
+  ``regressors`` (promotion flags, planned price): their history comes with the data, their
+  future values from ``future`` (the plan), never guessed;
+- **forecasting**: recursive (mlforecast's default): step ``k`` uses the forecasts of steps
+  ``< k`` as lags;
+- **LightGBM**: squared loss, ``n_estimators=300``, ``learning_rate=0.05``, ``num_leaves=31``,
+  ``min_child_samples=20``, seeded, ``deterministic=True``, ``force_row_wise=True`` and a fixed
+  ``num_threads=THREADS`` (2, the cores of a CI runner), so a run gives the same numbers on any machine;
+- **backtest**: trained once at the first cutoff and re-used with the newer history at later
+  cutoffs (``refit=False``, as the engine does for ETS/MSTL); the forecast refits on all history.
+  Rows whose lags reach before a series' start keep NaN features (LightGBM handles them), so short
+  series still train.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from channelkit.errors import InputError
+from channelkit.forecast.frames import DS, UID, Y
+
+NAME = "lgbm"
+THREADS = 2
+CUTOFF = "cutoff"
+LGBM_PARAMS = dict(n_estimators=300, learning_rate=0.05, num_leaves=31, min_child_samples=20,
+                   subsample=1.0, colsample_bytree=1.0, deterministic=True, force_row_wise=True, verbosity=-1)
+
+
+def week_of_year(dates: pd.DatetimeIndex) -> np.ndarray:
+    """ISO week number (1-53) of each date: the weekly calendar feature."""
+    return pd.DatetimeIndex(dates).isocalendar().week.to_numpy().astype(int)
+
+
+def features_for(freq: str, season_length: int) -> dict:
+    """mlforecast feature spec (``lags``, ``lag_transforms``, ``date_features``) for a frequency."""
+    from mlforecast.lag_transforms import RollingMean
+
+    base = pd.tseries.frequencies.to_offset(freq).name.split("-")[0]
+    if base == "D":
+        return dict(lags=[1, 2, 3, 4, 5, 6, 7, 14, 21, 28],
+                    lag_transforms={1: [RollingMean(window_size=7), RollingMean(window_size=28)]},
+                    date_features=["dayofweek", "month"])
+    if base == "W":
+        return dict(lags=[1, 2, 3, 4, 52], lag_transforms={1: [RollingMean(window_size=4), RollingMean(window_size=13)]},
+                    date_features=[week_of_year, "month"])
+    m = max(1, int(season_length))
+    return dict(lags=list(range(1, m + 1)), lag_transforms={1: [RollingMean(window_size=m)]},
+                date_features=["month"] if base in ("M", "MS", "ME", "Q", "QS", "QE") else [])
+
+
+def _model(freq: str, season_length: int, *, seed: int, n_jobs: int):
+    import lightgbm as lgb
+    from mlforecast import MLForecast
+    from mlforecast.target_transforms import LocalStandardScaler
+
+    est = lgb.LGBMRegressor(random_state=seed, num_threads=n_jobs, **LGBM_PARAMS)
+    return MLForecast(models={NAME: est}, freq=freq, num_threads=1, target_transforms=[LocalStandardScaler()],
+                      **features_for(freq, season_length))
+
+
+def check_regressors(data: pd.DataFrame, regressors: Sequence[str], *, what: str = "data") -> tuple[str, ...]:
+    """Regressor names present and numeric in ``data``, or :class:`InputError` naming the column."""
+    regressors = tuple(regressors)
+    missing = [r for r in regressors if r not in data.columns]
+    if missing:
+        raise InputError(f"`{what}` has no regressor column(s) {missing}; it has {list(data.columns)[:12]}")
+    for r in regressors:
+        if not pd.api.types.is_numeric_dtype(data[r]) and not pd.api.types.is_bool_dtype(data[r]):
+            raise InputError(f"regressor `{r}` must be numeric (0/1 flags, prices), but got dtype {data[r].dtype}")
+        if data[r].isna().any():
+            ex = data.loc[data[r].isna(), [UID, DS]].head(2).astype(str).to_dict("records")
+            raise InputError(f"regressor `{r}` has {int(data[r].isna().sum())} missing value(s) in `{what}`, "
+                             f"such as {ex}; give every period a value")
+    return regressors
+
+
+def _frame(data: pd.DataFrame, regressors: Sequence[str]) -> pd.DataFrame:
+    out = data[[UID, DS, Y, *regressors]].copy()
+    out[list(regressors)] = out[list(regressors)].astype(float)
+    return out
+
+
+def cross_validate(data: pd.DataFrame, *, h: int, n_windows: int, step: int, freq: str, season_length: int,
+                   regressors: Sequence[str] = (), seed: int = 0, n_jobs: int = THREADS,
+                   input_size: int | None = None) -> pd.DataFrame:
+    """Rolling-origin backtest of the global model on ``unique_id, ds, y[, regressors]`` (module doc).
+
+    Regressor values of the test periods are taken from ``data`` (they are the plan that was known
+    at each cutoff). ``input_size`` keeps only the last ``input_size`` periods before each cutoff
+    for training (``None``: all).
+    """
+    regressors = check_regressors(data, regressors)
+    mlf = _model(freq, season_length, seed=seed, n_jobs=n_jobs)
+    cv = mlf.cross_validation(_frame(data, regressors), n_windows=n_windows, h=h, step_size=step,
+                              static_features=[], dropna=False, refit=False, input_size=input_size)
+    cv[NAME] = cv[NAME].clip(lower=0)
+    return cv[[UID, CUTOFF, DS, Y, NAME]].sort_values([UID, CUTOFF, DS]).reset_index(drop=True)
+
+
+def fit_forecast(data: pd.DataFrame, *, h: int, freq: str, season_length: int, regressors: Sequence[str] = (),
+                 future: pd.DataFrame | None = None, seed: int = 0, n_jobs: int = THREADS,
+                 input_size: int | None = None) -> pd.DataFrame:
+    """Train on all of ``data`` (its last ``input_size`` periods per series) and forecast ``h`` periods.
+
+    With ``regressors``, ``future`` must hold ``unique_id, ds`` and every regressor for each series
+    and each of the ``h`` future periods; a missing one is an :class:`InputError` naming the series
+    and dates.
+    """
+    regressors = check_regressors(data, regressors)
+    if input_size is not None:
+        data = data.groupby(UID, observed=True, group_keys=False).tail(input_size)
+    mlf = _model(freq, season_length, seed=seed, n_jobs=n_jobs)
+    mlf.fit(_frame(data, regressors), static_features=[], dropna=False)
+    x_df = None
+    if regressors:
+        x_df = future_regressors(data, future, regressors, h=h, freq=freq)
+    fc = mlf.predict(h, X_df=x_df)
+    fc[NAME] = fc[NAME].clip(lower=0)
+    return fc[[UID, DS, NAME]].sort_values([UID, DS]).reset_index(drop=True)
+
+
+def future_regressors(data: pd.DataFrame, future: pd.DataFrame | None, regressors: Sequence[str], *, h: int,
+                      freq: str) -> pd.DataFrame:
+    """The plan for every series and each of the ``h`` periods after its last date, or a clear error."""
+    last = data.groupby(UID, observed=True)[DS].max()
+    offset = pd.tseries.frequencies.to_offset(freq)
+    grid = pd.DataFrame({UID: np.repeat(last.index.to_numpy(), h),
+                         DS: [d + offset * k for d in last for k in range(1, h + 1)]})
+    if future is None:
+        raise InputError(f"regressors {list(regressors)} need their planned values for the {h} forecast periods "
+                         f"(from {grid[DS].min().date()}): pass `future` with unique_id, ds and the regressors")
+    missing = [c for c in (UID, DS, *regressors) if c not in future.columns]
+    if missing:
+        raise InputError(f"`future` is missing column(s) {missing}")
+    full = grid.merge(future[[UID, DS, *regressors]], on=[UID, DS], how="left")
+    gap = full[full[list(regressors)].isna().any(axis=1)]
+    if len(gap):
+        by = gap.groupby(UID, observed=True)[DS].agg(["min", "max", "size"]).head(3)
+        ex = [f"{u}: {r['size']} date(s) {r['min'].date()}..{r['max'].date()}" for u, r in by.iterrows()]
+        raise InputError(f"the plan has no value of {list(regressors)} for {gap[UID].nunique()} series, e.g. {ex}")
+    full[list(regressors)] = full[list(regressors)].astype(float)
+    return full
