@@ -86,7 +86,7 @@ def test_missing_plan_values_name_the_series_and_dates() -> None:
 
 def test_engine_runs_lgbm_by_name_with_conformal_intervals() -> None:
     panel = _panel(n=8, periods=150).rename(columns={"unique_id": "sku", "ds": "date", "y": "units"})
-    run = run_forecast(panel, horizon=H, models=["lgbm", "seasonal_naive"], id_cols=["sku"], festival_adjust=False,
+    run = run_forecast(panel, horizon=H, models=["lgbm", "seasonal_naive"], id_cols=["sku"], selection="best", holidays="none",
                        progress=False, n_jobs=1)
     fc = run.forecast
     assert len(fc) == 8 * H and set(fc["model"]) <= {"lgbm", "seasonal_naive"}
@@ -95,3 +95,17 @@ def test_engine_runs_lgbm_by_name_with_conformal_intervals() -> None:
     assert {"lgbm", "seasonal_naive"} <= set(run.backtest.columns)
     # Without a plan the promotion spikes are noise to both; the global model still wins on most series.
     assert (run.selection["model"] == "lgbm").sum() >= 5
+
+
+def test_engine_passes_the_promotion_plan_to_the_global_model() -> None:
+    panel = _panel(n=8, periods=150).rename(columns={"unique_id": "sku", "ds": "date", "y": "units"})
+    cut = panel["date"].max() - pd.Timedelta(days=H)
+    given = panel.assign(units=panel["units"].where(panel["date"] <= cut))  # future rows: the plan, no target
+    kw = dict(horizon=H, models=["lgbm"], id_cols=["sku"], holidays="none", progress=False, n_jobs=1)
+    with_plan = run_forecast(given, regressors=["promo"], **kw).forecast
+    without = run_forecast(panel[panel["date"] <= cut], **kw).forecast
+    truth = panel[panel["date"] > cut][["sku", "date", "units"]]
+    mae = [float((f.merge(truth, on=["sku", "date"]).eval("forecast - units")).abs().mean()) for f in (with_plan, without)]
+    assert len(with_plan) == 8 * H
+    # Measured: 6.64 with the plan against 11.42 without it.
+    assert mae[0] < 0.6 * mae[1]
