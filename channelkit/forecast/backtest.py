@@ -59,7 +59,17 @@ def _statsforecast(models: list, freq: str, n_jobs: int):
 def _run(method: str, data: pd.DataFrame, *, models: list, freq: str, n_jobs: int, backend: Backend,
          **kwargs) -> pd.DataFrame:
     """Call statsforecast ``method`` locally or on the current Dask cluster (via fugue)."""
+    from channelkit.forecast.short import warnings_to_log
+
     sf = _statsforecast(models, freq, n_jobs if backend == "local" else 1)
+    # statsforecast warns per series (e.g. "Historical data (36) is shorter than season_length (52)");
+    # they go to the `channelkit.forecast` logger, not the analyst's terminal. Worker processes forked
+    # inside the block inherit the recording filter, so theirs are dropped rather than printed.
+    with warnings_to_log():
+        return _run_sf(sf, method, data, n_jobs=n_jobs, backend=backend, **kwargs)
+
+
+def _run_sf(sf, method: str, data: pd.DataFrame, *, n_jobs: int, backend: Backend, **kwargs) -> pd.DataFrame:
     if backend == "dask":
         import dask.dataframe as dd
 

@@ -61,7 +61,8 @@ def shrunk_scores(mae: pd.DataFrame, n_windows: int, *, prior: float = SHRINK_PR
     """``s_ij`` of the module doc: relative errors shrunk toward their pooled mean."""
     avg = mae.mean(axis=1, skipna=True)
     rel = mae.div(avg.where(avg > 0), axis=0)
-    rel = rel.where(~(avg <= 0).to_numpy()[:, None], 1.0)  # a series every candidate fits exactly
+    rel.loc[(avg <= 0).to_numpy()] = 1.0  # a series every candidate fits exactly: no preference
+    rel = rel.where(mae.notna())
     pooled = rel.mean(axis=0, skipna=True)
     return (n_windows * rel + prior * pooled) / (n_windows + prior)
 
