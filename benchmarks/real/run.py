@@ -10,21 +10,23 @@ side per dataset: mean MASE (seasonal scale: m = 7 daily, 52 weekly), mean RMSSE
 pooled WAPE, pooled 80%/95% interval coverage and wall time summed over the origins.
 
 Methods: each single model of :data:`channelkit.forecast.models.MODEL_NAMES` (``models=[name]``,
-intervals by the engine's default conformal rule), ``auto`` (the engine's default), and
-``prophet_default`` (``Prophet()`` per series, a plain loop of fits). With ``--plan`` on a dataset
-with a promotion calendar, also ``auto+plan``, ``lgbm+plan`` and ``prophet+plan`` (``Prophet()``
-with the calendar columns as extra regressors), each given the calendar's true future values.
+intervals by the engine's default conformal rule; ``arima`` only on weekly data, it is too slow on
+daily), ``auto`` (the engine's default: its candidates and ``selection="combo"``), ``auto_best`` and
+``auto_shrink`` (the other selection rules), ``auto+lgbm`` (auto's candidates plus the global
+model), and ``prophet_default`` (``Prophet()`` per series, a plain loop of fits). With ``--plan``
+on a dataset with a promotion calendar, also ``auto+plan``, ``lgbm+plan``, ``auto+lgbm+plan``
+(the engine's ``regressors=``) and ``prophet+plan`` (``Prophet()`` with the calendar columns as
+extra regressors), each given the calendar's true future values.
 
 Datasets (:mod:`datasets`, shipped inside packages, no download): ``cj_daily`` (Complete Journey,
 ``--series`` products with the most selling days, 365 days, horizon 28, display/mailer
 calendar) and ``walmart_weekly`` (Walmart store 1, 7 departments, 143 weeks, horizon 13,
-holiday flag). The US data gets no Chinese festival adjustment (``festival_adjust=False``, or the
-engine's ``holidays`` option where it has one).
+holiday flag). The engine runs with its defaults (``holidays="auto"``, which finds no Chinese
+festivals in US data and so applies no calendar).
 """
 from __future__ import annotations
 
 import argparse
-import inspect
 import sys
 import time
 from pathlib import Path
@@ -45,19 +47,15 @@ IDS = ["sku"]
 LEVELS = (80, 95)
 SPECS = {
     "cj_daily": dict(load=lambda a: D.complete_journey_daily(a.series), freq="D", horizon=28, season=7, origins=4,
-                     regressors=("display", "mailer")),
+                     regressors=("display", "mailer"), skip=("arima",)),
     "walmart_weekly": dict(load=lambda a: D.walmart_weekly(), freq="W-FRI", horizon=13, season=52, origins=3,
                            regressors=("holiday",)),
 }
 
 
 def engine_options(**extra) -> dict:
-    """Options every engine call shares: no Chinese calendar on US data, quiet, 2 workers."""
-    params = inspect.signature(forecast).parameters
-    kw = dict(id_cols=IDS, progress=False, n_jobs=2)
-    kw.update({"holidays": "none"} if "holidays" in params else {"festival_adjust": False})
-    kw.update({k: v for k, v in extra.items() if k in params})
-    return kw
+    """Options every engine call shares: the engine's defaults (calendar ``holidays="auto"``), quiet, 2 workers."""
+    return dict(id_cols=IDS, progress=False, n_jobs=2, **extra)
 
 
 def origins(panel: pd.DataFrame, horizon: int, n: int, freq: str) -> list[pd.Timestamp]:
@@ -84,19 +82,25 @@ def methods(args, spec: dict) -> dict:
     """Name -> function(history, future_plan) returning a forecast frame (sku, date, forecast, lo/hi)."""
     h, freq = spec["horizon"], spec["freq"]
     out = {name: (lambda hist, fut, n=name: forecast(hist, horizon=h, freq=freq, models=[n], **engine_options()))
-           for name in M.MODEL_NAMES}
+           for name in M.MODEL_NAMES if name not in spec.get("skip", ())}
     out["auto"] = lambda hist, fut: forecast(hist, horizon=h, freq=freq, **engine_options())
+    # The other selection rules over the same candidates, and the candidates plus the global model.
+    for rule in ("best", "shrink"):
+        out[f"auto_{rule}"] = lambda hist, fut, r=rule: forecast(hist, horizon=h, freq=freq, **engine_options(selection=r))
+    with_lgbm = [*M.resolve_models("auto", freq=freq), "lgbm"]
+    out["auto+lgbm"] = lambda hist, fut: forecast(hist, horizon=h, freq=freq, models=with_lgbm, **engine_options())
     if not args.no_prophet:
         out["prophet_default"] = lambda hist, fut: prophet_forecast(
             hist, horizon=h, freq=freq, default=True, id_cols=IDS, n_jobs=2, progress=False)
     if args.plan:
         regs = list(spec["regressors"])
         plan_kw = dict(regressors=regs)
-        if "regressors" in inspect.signature(forecast).parameters:
-            out["auto+plan"] = lambda hist, fut: forecast(pd.concat([hist, fut]), horizon=h, freq=freq,
-                                                          **engine_options(**plan_kw))
-            out["lgbm+plan"] = lambda hist, fut: forecast(pd.concat([hist, fut]), horizon=h, freq=freq,
-                                                          models=["lgbm"], **engine_options(**plan_kw))
+        out["auto+plan"] = lambda hist, fut: forecast(pd.concat([hist, fut]), horizon=h, freq=freq,
+                                                      **engine_options(**plan_kw))
+        out["lgbm+plan"] = lambda hist, fut: forecast(pd.concat([hist, fut]), horizon=h, freq=freq,
+                                                      models=["lgbm"], **engine_options(**plan_kw))
+        out["auto+lgbm+plan"] = lambda hist, fut: forecast(pd.concat([hist, fut]), horizon=h, freq=freq,
+                                                           models=with_lgbm, **engine_options(**plan_kw))
         if not args.no_prophet:
             out["prophet+plan"] = lambda hist, fut: prophet_plan(hist, fut, regs, h)
     return out
