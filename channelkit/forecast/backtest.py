@@ -89,11 +89,13 @@ def _run_sf(sf, method: str, data: pd.DataFrame, *, n_jobs: int, backend: Backen
     return out.sort_values(keys).reset_index(drop=True)
 
 
-def _groups(data: pd.DataFrame, freq: str, season_length: int, skip: int) -> list[tuple[list[int], pd.DataFrame]]:
-    """Split series by the MSTL seasons their history supports (``skip`` = periods held out)."""
+def _groups(data: pd.DataFrame, freq: str, season_length: int, skip: int) -> list[tuple[tuple, pd.DataFrame]]:
+    """Split series by the MSTL seasons their history supports (``skip`` = periods held out) and by
+    whether their whole history covers two years (:func:`channelkit.forecast.models.has_two_years`;
+    the same in the backtest and the final fit, so ``mstl_fourier`` is judged as it will forecast)."""
     n = data.groupby(UID, observed=True).size()
-    key = n.map(lambda k: tuple(M.seasons(freq, season_length, int(k) - skip)))
-    return [(list(k), data[data[UID].isin(key.index[key == k])]) for k in sorted(set(key))]
+    key = n.map(lambda k: (tuple(M.seasons(freq, season_length, int(k) - skip)), M.has_two_years(freq, int(k))))
+    return [(k, data[data[UID].isin(key.index[key == k])]) for k in sorted(set(key))]
 
 
 def add_ensemble(frame: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
@@ -176,10 +178,11 @@ def cross_validate(
     test_size = h + step * (n_windows - 1)
     parts = []
     local = [n for n in names if n not in M.GLOBAL_MODELS]
-    for seasons, group in _groups(data, freq, season_length, test_size) if local else []:
+    for (seasons, yearly), group in _groups(data, freq, season_length, test_size) if local else []:
         frames = []
         for subset, size in _by_input_size(local, input_size):
-            mdl = M.build_models(subset, season_length=season_length, mstl_seasons=seasons, freq=freq, use_exog=use_exog)
+            mdl = M.build_models(subset, season_length=season_length, mstl_seasons=seasons, freq=freq, use_exog=use_exog,
+                                 yearly=yearly)
             # Models with a `forward` method are fitted once, at the first cutoff, and only re-filtered
             # at later cutoffs (statsforecast's refit=False); the cheap intermittent models are refitted.
             split = {True: [m for m in mdl if hasattr(m, "forward")], False: [m for m in mdl if not hasattr(m, "forward")]}
@@ -216,8 +219,9 @@ def fit_forecast(
     local = [n for n in names if n not in M.GLOBAL_MODELS]
     for subset, size in _by_input_size(local, input_size) if local else []:
         hist = data if size is None else data.groupby(UID, observed=True, group_keys=False).tail(size)
-        for seasons, group in _groups(hist, freq, season_length, 0):
-            mdl = M.build_models(subset, season_length=season_length, mstl_seasons=seasons, freq=freq, use_exog=use_exog)
+        for (seasons, yearly), group in _groups(hist, freq, season_length, 0):
+            mdl = M.build_models(subset, season_length=season_length, mstl_seasons=seasons, freq=freq, use_exog=use_exog,
+                                 yearly=yearly)
             extra = {} if X_df is None else {"X_df": X_df[X_df[UID].isin(group[UID].unique())]}
             frames.append(_run("forecast", group, models=mdl, freq=freq, n_jobs=n_jobs, backend=backend, h=h, **extra))
     by_subset = {}

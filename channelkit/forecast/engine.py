@@ -7,14 +7,20 @@ Each series goes one of three ways (column ``model`` of the result says which):
 
 - **all-zero history** -> forecast 0 with zero-width intervals (``model="all_zero"``);
 - **short history** (fewer than ``h + step*(n_windows-1)`` periods plus a minimum training span
-  of two weeks (daily) / half a year (weekly)): too short to backtest, so the forecast is the
-  mean of the last ``window`` periods (28 days / 13 weeks / 2 seasons) and the intervals are the
-  wider of the empirical quantiles of those periods and Poisson quantiles around the mean
-  (``model="short_history"``);
-- **regular**: every candidate is backtested (rolling origin), the best per series is kept
-  (see :mod:`channelkit.forecast.backtest`) and refitted on all history; intervals are split
-  conformal from its backtest errors, by default pooled and locally scaled across the series of a
-  demand class (:mod:`channelkit.forecast.intervals`).
+  of two weeks (daily) / half a year (weekly)): too short to backtest, so non-seasonal models
+  chosen by demand pattern (simple exponential smoothing + Theta, TSB for intermittent demand, the
+  mean below 7 periods; :mod:`channelkit.forecast.short`, ``model="short_history:<rule>"``);
+  ``run.notes`` counts them and says why;
+- **regular**: every candidate is backtested (rolling origin), the ``selection`` rule turns the
+  backtest into per-series weights (default: the mean of the 3 best candidates,
+  :mod:`channelkit.forecast.selection`), the candidates are refitted on all history and combined
+  with those weights; intervals are split conformal from the backtest errors of that
+  combination, by default pooled and locally scaled across the series of a demand class
+  (:mod:`channelkit.forecast.intervals`).
+
+The festival calendar (``holidays``, :mod:`channelkit.forecast.calendars`) is resolved once per run
+from the regular series; ``run.options["holidays"]`` holds the calendar used (``"CN"``, a country
+code or ``"none"``), so a derived run repeats it, and ``run.notes["calendar"]`` its description.
 """
 from __future__ import annotations
 
@@ -34,7 +40,7 @@ from channelkit.forecast import intervals as I
 from channelkit.forecast import models as M
 from channelkit.forecast import selection as S
 from channelkit.forecast import short as SH
-from channelkit.forecast.frames import DS, UID, Y, PreparedPanel, ReturnsRule, prepare_panel
+from channelkit.forecast.frames import DS, UID, Y, PreparedPanel, ReturnsRule, check_plan, future_dates, prepare_panel
 
 FORECAST = "forecast"
 
@@ -80,8 +86,7 @@ def short_history_window(season_length: int) -> int:
 
 
 def _future_dates(prep: PreparedPanel, h: int) -> pd.DatetimeIndex:
-    end = prep.data[DS].max()
-    return pd.date_range(end, periods=h + 1, freq=prep.freq)[1:]
+    return future_dates(prep, h)
 
 
 def _simple_forecasts(data: pd.DataFrame, uids: Sequence[str], prep: PreparedPanel, h: int,
@@ -186,25 +191,6 @@ def _progress(total: int, enabled: bool):
     return tqdm(total=total, desc="forecast", unit="series", disable=not enabled, leave=False)
 
 
-def _check_plan(prep: PreparedPanel, uids: Sequence[str], h: int) -> pd.DataFrame:
-    """The regressors' planned values for the ``h`` future dates of ``uids``, or :class:`InputError`
-    naming the series and dates without a plan. Returns ``unique_id, ds, <regressors>``."""
-    grid = pd.DataFrame({UID: list(uids)}).merge(pd.DataFrame({DS: _future_dates(prep, h)}), how="cross")
-    plan = grid.merge(prep.future, on=[UID, DS], how="left")
-    gaps = plan[plan[list(prep.regressors)].isna().any(axis=1)]
-    if len(gaps):
-        named = prep.with_ids(gaps[[UID, DS]])
-        first = named.groupby(list(prep.id_cols), sort=False)[prep.date_col].apply(
-            lambda d: ", ".join(x.strftime("%Y-%m-%d") for x in d.iloc[:3]) + (" ..." if len(d) > 3 else ""))
-        shown = "; ".join(f"{'/'.join(map(str, k if isinstance(k, tuple) else (k,)))}: {v}" for k, v in
-                          first.head(3).items())
-        raise InputError(
-            f"`regressors` {list(prep.regressors)} need a planned value on every forecast date, but "
-            f"{first.size} series lack some ({', '.join(prep.id_cols)}: {shown}); add rows dated after the last "
-            f"observation ({prep.data[DS].max():%Y-%m-%d}) with the plan and an empty `{prep.value_col}`")
-    return plan
-
-
 def run_forecast(
     panel: pd.DataFrame,
     *,
@@ -256,7 +242,7 @@ def run_forecast(
     info = classify(data, min_length=min_length)
     regular = info.loc[info["kind"] == "regular", UID].tolist()
     calendar = C.resolve(holidays, events, data[data[UID].isin(regular)], prep.freq) if festival_adjust else C.NONE
-    plan = _check_plan(prep, regular, h) if prep.regressors and regular else None
+    plan = check_plan(prep, regular, h) if prep.regressors and regular else None
     bar = _progress(len(info), progress)
     parts, cv_parts, choices, fc_reg, cv_pick, weights = [], [], [], [], [], []
     zero = info.loc[info["kind"] == "all_zero", UID].tolist()
@@ -303,24 +289,12 @@ def run_forecast(
                    festival_adjust=festival_adjust, festival_pool=festival_pool, input_size=input_size,
                    intervals=intervals)
     notes = {"calendar": calendar.name, "regressors": list(prep.regressors),
-             **_fallback_notes(info, parts, min_length)}
+             **SH.fallback_notes(info, parts, min_length)}
     run = _assemble(prep, parts, cv_out, choice, info, levels, options)
     run.notes = notes
     run.weights = prep.ids.merge(pd.concat(weights, ignore_index=True), on=UID).drop(columns=UID) \
         if weights else pd.DataFrame()
     return run
-
-
-def _fallback_notes(info: pd.DataFrame, parts: list, min_length: int) -> dict:
-    """How many series got no backtested model, and why (the run's ``notes``)."""
-    models = pd.concat([p[[UID, "model"]] for p in parts], ignore_index=True).drop_duplicates(UID)["model"] \
-        if parts else pd.Series(dtype=object)
-    routes = models[models.str.startswith("short_history")].value_counts()
-    return {"all_zero": int((info["kind"] == "all_zero").sum()),
-            "short_history": int((info["kind"] == "short_history").sum()),
-            "short_history_models": {k: int(v) for k, v in routes.items()},
-            "short_history_reason": f"fewer than {min_length} periods (the backtest windows plus the minimum "
-                                    "training span)"}
 
 
 def _assemble(prep: PreparedPanel, parts: list, cv: pd.DataFrame, choice: pd.DataFrame,

@@ -232,3 +232,27 @@ def _numeric(values: pd.Series, column: str) -> pd.Series:
     if len(bad):
         raise InputError(f"regressor column `{column}` must be numeric, but got values such as {_short(bad.unique()[:3])}")
     return out.astype(float)
+
+
+def future_dates(prep: PreparedPanel, h: int) -> pd.DatetimeIndex:
+    """The ``h`` periods after the panel's last observation."""
+    return pd.date_range(prep.data[DS].max(), periods=h + 1, freq=prep.freq)[1:]
+
+
+def check_plan(prep: PreparedPanel, uids: Sequence[str], h: int) -> pd.DataFrame:
+    """The regressors' planned values for the ``h`` future dates of ``uids``, or :class:`InputError`
+    naming the series and dates without a plan. Returns ``unique_id, ds, <regressors>``."""
+    grid = pd.DataFrame({UID: list(uids)}).merge(pd.DataFrame({DS: future_dates(prep, h)}), how="cross")
+    plan = grid.merge(prep.future, on=[UID, DS], how="left")
+    gaps = plan[plan[list(prep.regressors)].isna().any(axis=1)]
+    if len(gaps):
+        named = prep.with_ids(gaps[[UID, DS]])
+        first = named.groupby(list(prep.id_cols), sort=False)[prep.date_col].apply(
+            lambda d: ", ".join(x.strftime("%Y-%m-%d") for x in d.iloc[:3]) + (" ..." if len(d) > 3 else ""))
+        shown = "; ".join(f"{'/'.join(map(str, k if isinstance(k, tuple) else (k,)))}: {v}" for k, v in
+                          first.head(3).items())
+        raise InputError(
+            f"`regressors` {list(prep.regressors)} need a planned value on every forecast date, but "
+            f"{first.size} series lack some ({', '.join(prep.id_cols)}: {shown}); add rows dated after the last "
+            f"observation ({prep.data[DS].max():%Y-%m-%d}) with the plan and an empty `{prep.value_col}`")
+    return plan

@@ -18,7 +18,8 @@ Names an analyst can pass as ``models=``:
 ``adida``           ``ADIDA`` (temporal aggregation; intermittent demand)
 ``theta``           ``AutoTheta`` with the main season
 ``mstl_fourier``    the yearly season by least squares on K = 10 Fourier harmonics (period 365.25
-                    days / 52.18 weeks; only when the history covers two full years), then ``MSTL``
+                    days / 52.18 weeks; only for series whose history covers two full years, and
+                    in a backtest fit only when its training span covers one), then ``MSTL``
                     with the main season (daily) or ``AutoETS(model="ANN")`` (weekly) on the rest
                     (:mod:`channelkit.forecast.regression`); the fast route to the yearly season:
                     about the cost of ``mstl`` instead of 40x it
@@ -90,24 +91,42 @@ def seasons(freq: str, season_length: int, n_obs: int) -> list[int]:
     return [s for s in cands if n_obs > 2 * s]
 
 
-def _fourier_model(*, season_length: int, freq: str, use_exog: bool, alias: str) -> RegressionThen:
-    """``mstl_fourier`` (module doc): yearly Fourier terms (+ regressors), then the main season's MSTL."""
-    period = YEAR_PERIODS.get(freq.split("-")[0][:1])
+def year_period(freq: str) -> float | None:
+    """Periods per year for daily (365.25) and weekly (52.18) data; ``None`` otherwise."""
+    return YEAR_PERIODS.get(freq.split("-")[0][:1])
+
+
+def has_two_years(freq: str, n_obs: int) -> bool:
+    """Whether a series' whole history (``n_obs`` periods) covers two yearly cycles."""
+    period = year_period(freq)
+    return period is not None and n_obs >= 2 * period
+
+
+def _fourier_model(*, season_length: int, freq: str, use_exog: bool, yearly: bool, alias: str) -> RegressionThen:
+    """``mstl_fourier`` (module doc): yearly Fourier terms (+ regressors), then the main season's MSTL.
+
+    ``yearly`` (the series' whole history covers two years) switches the Fourier terms on; each fit
+    then uses them when its own training span covers one year (a backtest fit sees less history
+    than the final one, and must be the same model).
+    """
+    period = year_period(freq)
     ann = AutoETS(model="ANN")
     main_below_year = period is not None and season_length < period / 2
     base = MSTL(season_length=[season_length], trend_forecaster=ann) if main_below_year else ann
     k = N_HARMONICS if period is None else min(N_HARMONICS, int((period - 1) // 2))
-    return RegressionThen(base, period=period, n_harmonics=k, use_exog=use_exog, alias=alias)
+    return RegressionThen(base, period=period if yearly else None, n_harmonics=k, min_cycles=1.0, use_exog=use_exog,
+                          alias=alias)
 
 
 def build_models(names: Sequence[str], *, season_length: int, mstl_seasons: Sequence[int], freq: str = "D",
-                 use_exog: bool = False) -> list:
+                 use_exog: bool = False, yearly: bool = False) -> list:
     """Instantiate the statsforecast models for ``names`` (aliases equal the channelkit names).
 
     ``mstl_seasons`` (from :func:`seasons`) are the periods the history supports; ``mstl``
     keeps only the main one, ``mstl_yearly`` all. Without any, both fall back to a
     non-seasonal ETS under the same name, so short series still get a forecast. ``use_exog``
-    (known future regressors in the data) makes ``ets`` and ``mstl_fourier`` regress on them.
+    (known future regressors in the data) makes ``ets`` and ``mstl_fourier`` regress on them;
+    ``yearly`` (two years of history, :func:`has_two_years`) gives ``mstl_fourier`` its Fourier terms.
     """
     out = []
     for name in names:
@@ -119,7 +138,8 @@ def build_models(names: Sequence[str], *, season_length: int, mstl_seasons: Sequ
         elif name == "ets":
             out.append(AutoETS(season_length=season_length, model="ANA", alias=name))
         elif name == "mstl_fourier":
-            out.append(_fourier_model(season_length=season_length, freq=freq, use_exog=use_exog, alias=name))
+            out.append(_fourier_model(season_length=season_length, freq=freq, use_exog=use_exog, yearly=yearly,
+                                      alias=name))
         elif name == "arima":
             out.append(AutoARIMA(season_length=season_length, alias=name))
         elif name in ("mstl", "mstl_yearly"):

@@ -118,12 +118,13 @@ def short_forecasts(data: pd.DataFrame, uids: Sequence[str], *, h: int, freq: st
     return _intervals(fc, tails, levels).sort_values([UID, DS]).reset_index(drop=True)
 
 
-def fallback_summary(info: pd.DataFrame, routes: pd.Series, *, min_length: int) -> dict:
-    """Counts of series that did not get a backtested model, and why (for the run's notes)."""
-    counts = routes.value_counts().to_dict()
-    return {
-        "all_zero": int((info["kind"] == "all_zero").sum()),
-        "short_history": int((info["kind"] == "short_history").sum()),
-        "short_history_routes": {k: int(v) for k, v in counts.items()},
-        "reason": f"fewer than {min_length} periods: the backtest windows plus the minimum training span",
-    }
+def fallback_notes(info: pd.DataFrame, parts: list, min_length: int) -> dict:
+    """How many series got no backtested model, and why (the run's ``notes``)."""
+    models = pd.concat([p[[UID, "model"]] for p in parts], ignore_index=True).drop_duplicates(UID)["model"] \
+        if parts else pd.Series(dtype=object)
+    routes = models[models.str.startswith("short_history")].value_counts()
+    return {"all_zero": int((info["kind"] == "all_zero").sum()),
+            "short_history": int((info["kind"] == "short_history").sum()),
+            "short_history_models": {k: int(v) for k, v in routes.items()},
+            "short_history_reason": f"fewer than {min_length} periods (the backtest windows plus the minimum "
+                                    "training span)"}
