@@ -67,8 +67,10 @@ def _yearly_panel(freq: str, periods: int, seed: int = 3) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
-# Daily: only the yearly model sees the wave (the others' seasons are weekly), so it halves their error.
-# Weekly: seasonal naive and ETS with the 52-week season see it too, the yearly model just beats them.
+# Daily: only the yearly model sees the wave (the others' seasons are weekly), so it halves their error
+# and the single-best rule picks it for every series. Weekly: seasonal naive and ETS with the 52-week
+# season see the wave too; the yearly model (its 25 harmonics averaged over three years) just beats them
+# on the pooled backtest, and a noisy series may still prefer seasonal naive alone.
 @pytest.mark.parametrize("freq,periods,horizon,factor", [("D", 3 * 365, 28, 0.5), ("W-MON", 156, 13, 1.0)])
 def test_auto_finds_the_yearly_season(freq, periods, horizon, factor):
     panel = _yearly_panel(freq, periods)
@@ -78,7 +80,8 @@ def test_auto_finds_the_yearly_season(freq, periods, horizon, factor):
     # Every combination holds the yearly model, and the single-best rule picks it for every series.
     assert all("mstl_fourier" in m.split("+") for m in sel["members"])
     best = run_forecast(panel, horizon=horizon, n_jobs=1, progress=False, holidays="none", selection="best")
-    assert set(best.selection["model"]) <= {"mstl_fourier", "mstl"}
+    if freq == "D":
+        assert set(best.selection["model"]) == {"mstl_fourier"}
     bt = best.backtest
     mae = {m: (bt[m] - bt["actual"]).abs().mean() for m in ("mstl_fourier", "ets", "seasonal_naive")}
     assert mae["mstl_fourier"] < factor * min(mae["ets"], mae["seasonal_naive"])

@@ -55,3 +55,16 @@ def test_statsforecast_warnings_go_to_the_log(caplog):
         with caplog.at_level(logging.INFO, logger="channelkit.forecast"):
             run_forecast(panel, horizon=8, n_jobs=1, progress=False, models=("seasonal_naive", "ets"))
     assert any("shorter than season_length (52)" in r.getMessage() for r in caplog.records)
+
+
+def test_the_command_prints_the_calendar_and_the_fallbacks():
+    from types import SimpleNamespace
+
+    from channelkit.commands.forecast import summary
+
+    run = SimpleNamespace(notes={"calendar": "none", "regressors": [], "all_zero": 1, "short_history": 3,
+                                 "short_history_models": {"short_history:tsb": 1, "short_history:ets+theta": 2},
+                                 "short_history_reason": "fewer than 35 periods (...)"})
+    assert summary(run) == ["calendar: none",
+                            "3 series too short to backtest (fewer than 35 periods (...)): 2 ets+theta, 1 tsb",
+                            "1 series without sales: forecast 0"]

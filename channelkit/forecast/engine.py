@@ -52,11 +52,16 @@ class ForecastRun:
     - ``forecast``: id columns, date, ``forecast``, ``lo_<L>``/``hi_<L>`` per level, ``model``.
     - ``backtest``: id columns, ``cutoff``, date, ``actual``, one column per candidate,
       ``forecast`` (the chosen candidate) and ``model``; only regular series.
-    - ``selection``: id columns, ``model``, ``mae`` (backtest MAE of the choice), ``history``.
+    - ``selection``: id columns, ``history``, ``kind``, ``model`` (a candidate or ``combo``),
+      ``members`` (``"ets+mstl_fourier+tsb"``) and ``mae`` (backtest MAE of the selected forecast).
     - ``history``: the cleaned, zero-completed history (id columns, date, value column).
     - ``options``: the modelling options of the run (horizon, freq, levels, models, n_windows, step,
-      returns, festival_adjust, festival_pool, input_size, intervals), so a derived run (e.g. the aggregate
-      levels in :mod:`channelkit.forecast.reconcile`) can repeat them exactly.
+      returns, selection, top_k, holidays (the calendar used: ``"CN"``, a country code or ``"none"``),
+      events, festival_adjust, festival_pool, input_size, intervals), so a derived run (e.g. the
+      aggregate levels in :mod:`channelkit.forecast.reconcile`) can repeat them exactly.
+    - ``notes``: what the run found: ``calendar`` (its description), ``regressors``, ``all_zero``,
+      ``short_history`` (counts), ``short_history_models`` and ``short_history_reason``.
+    - ``weights``: id columns, ``candidate``, ``weight``: the selection's non-zero weights.
     """
 
     forecast: pd.DataFrame
