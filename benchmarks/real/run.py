@@ -16,7 +16,8 @@ daily), ``auto`` (the engine's default: its candidates and ``selection="combo"``
 model), and ``prophet_default`` (``Prophet()`` per series, a plain loop of fits). With ``--plan``
 on a dataset with a promotion calendar, also ``auto+plan``, ``lgbm+plan``, ``auto+lgbm+plan``
 (the engine's ``regressors=``) and ``prophet+plan`` (``Prophet()`` with the calendar columns as
-extra regressors), each given the calendar's true future values.
+extra regressors), each given the calendar's true future values. ``mean(auto,lgbm)`` (and its ``+plan``
+twin) is the post-hoc equal-weight mean of the two rows' point forecasts (no intervals).
 
 Datasets (:mod:`datasets`, shipped inside packages, no download): ``cj_daily`` (Complete Journey,
 ``--series`` products with the most selling days, 365 days, horizon 28, display/mailer
@@ -113,6 +114,8 @@ def run(name: str, args) -> pd.DataFrame:
     h, freq, n_orig = spec["horizon"], spec["freq"], args.origins or spec["origins"]
     print(f"\n== {name}: {D.describe(panel)}; horizon {h}, {n_orig} origins", flush=True)
     fns = methods(args, spec)
+    if args.methods:
+        fns = {k: v for k, v in fns.items() if k in args.methods}
     rows, secs = [], dict.fromkeys(fns, 0.0)
     for cut in origins(panel, h, n_orig, freq):
         hist = panel[panel["date"] <= cut]
@@ -132,8 +135,12 @@ def run(name: str, args) -> pd.DataFrame:
     wide.columns = [m if v == "forecast" else f"{m}_{v}" for v, m in wide.columns]
     wide = wide.reset_index().merge(panel[["sku", "date", "units"]].rename(columns={"units": "actual"}),
                                     on=["sku", "date"], how="left")
-    names = list(fns)
-    table = evaluate(wide, names, panel, season_length=spec["season"], levels=LEVELS, interval_models=names,
+    # Post-hoc equal-weight pairs of a local and the global forecast (point forecasts only: no intervals).
+    for a, b in (("auto", "lgbm"), ("auto+plan", "lgbm+plan")):
+        if a in wide and b in wide:
+            wide[f"mean({a},{b})"] = (wide[a] + wide[b]) / 2
+    names = [c for c in [*fns, "mean(auto,lgbm)", "mean(auto+plan,lgbm+plan)"] if c in wide]
+    table = evaluate(wide, names, panel, season_length=spec["season"], levels=LEVELS, interval_models=list(fns),
                      id_cols=IDS, date_col="date", value_col="units")
     table["time_s"] = table["model"].map(secs)
     table.insert(0, "dataset", name)
@@ -147,6 +154,7 @@ def main() -> None:
     ap.add_argument("--origins", type=int, help="rolling origins (default: 4 daily, 3 weekly)")
     ap.add_argument("--plan", action="store_true", help="also the methods given the promotion calendar")
     ap.add_argument("--no-prophet", action="store_true")
+    ap.add_argument("--methods", nargs="+", help="run only these rows (names as printed)")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     tables = [run(n, args) for n in (SPECS if args.dataset == "all" else [args.dataset])]
