@@ -86,3 +86,15 @@ def test_auto_finds_the_yearly_season(freq, periods, horizon, factor):
     mae = {m: (bt[m] - bt["actual"]).abs().mean() for m in ("mstl_fourier", "ets", "seasonal_naive")}
     assert mae["mstl_fourier"] < factor * min(mae["ets"], mae["seasonal_naive"])
     assert (bt["forecast"] - bt["actual"]).abs().mean() < 6  # noise sd 3: mean |e| about 2.4
+
+
+def test_combination_ranks_by_the_shrunk_score():
+    # Two series, one window, candidates a, b, c. Series s2 on its own ranks (c, b, a): MAE 1.0, 1.1, 3.0.
+    # Relative errors r = MAE / mean: s1 (0.5, 1.0, 1.5); s2 (3/1.7, 1.1/1.7, 1/1.7) = (1.765, 0.647, 0.588).
+    # Pooled R = (1.132, 0.824, 1.044); s2's shrunk scores (r + 2R)/3 = (1.343, 0.765, 0.892): (b, c, a).
+    cv = _cv([("s1", 10.0, {"a": 11.0, "b": 12.0, "c": 13.0}), ("s2", 10.0, {"a": 13.0, "b": 11.1, "c": 9.0})])
+    w = S.weights(cv, ["a", "b", "c"], selection="combo", top_k=1, n_windows=1)
+    assert w.loc["s2"].tolist() == [0.0, 1.0, 0.0]  # b, though c had the lower MAE on s2 alone
+    assert S.weights(cv, ["a", "b", "c"], selection="best").loc["s2"].tolist() == [0.0, 0.0, 1.0]
+    assert S.describe(S.weights(cv, ["a", "b", "c"], top_k=2, n_windows=1)).set_index("unique_id")["members"].to_dict() \
+        == {"s1": "a+b", "s2": "b+c"}

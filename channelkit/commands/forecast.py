@@ -73,7 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="custom events CSV: event, start, end (or date, event, kind: its festival rows)")
     parser.add_argument("--selection", choices=("combo", "shrink", "best"), default="combo",
                         help="combo: mean of each series' --top-k best backtested models (default); shrink; best")
-    parser.add_argument("--top-k", type=int, default=3, metavar="K", help="models per combination (default: 3)")
+    parser.add_argument("--top-k", type=int, default=2, metavar="K", help="models per combination (default: 2)")
 
 
 def panel_columns(args: argparse.Namespace) -> tuple[str, tuple[str, ...], str]:

@@ -114,8 +114,7 @@ def events_frame(events: pd.DataFrame) -> pd.DataFrame:
 def check_holidays(holidays: object) -> str:
     """Validate ``holidays``: ``"auto"``, ``"none"``, ``"CN"`` or an ISO code the ``holidays`` package knows."""
     if isinstance(holidays, str):
-        code = holidays if holidays.lower() in ("auto", "none") else holidays.upper()
-        code = code.lower() if code.lower() in ("auto", "none") else code
+        code = holidays.lower() if holidays.lower() in ("auto", "none") else holidays.upper()
         if code in ("auto", "none", "CN") or code in holidays_pkg.list_supported_countries():
             return code
     raise InputError(f"`holidays` must be 'auto', 'CN', 'none' or a country code the holidays package knows "

@@ -12,7 +12,7 @@ Each series goes one of three ways (column ``model`` of the result says which):
   mean below 7 periods; :mod:`channelkit.forecast.short`, ``model="short_history:<rule>"``);
   ``run.notes`` counts them and says why;
 - **regular**: every candidate is backtested (rolling origin), the ``selection`` rule turns the
-  backtest into per-series weights (default: the mean of the 3 best candidates,
+  backtest into per-series weights (default: the mean of the 2 best candidates,
   :mod:`channelkit.forecast.selection`), the candidates are refitted on all history and combined
   with those weights; intervals are split conformal from the backtest errors of that
   combination, by default pooled and locally scaled across the series of a demand class
@@ -210,7 +210,7 @@ def run_forecast(
     step: int | None = None,
     returns: ReturnsRule = "clip",
     selection: S.Selection = "combo",
-    top_k: int = 3,
+    top_k: int = 2,
     regressors: Sequence[str] = (),
     holidays: str = "auto",
     events: pd.DataFrame | None = None,
@@ -334,7 +334,7 @@ def forecast(
     step: int | None = None,
     returns: ReturnsRule = "clip",
     selection: S.Selection = "combo",
-    top_k: int = 3,
+    top_k: int = 2,
     regressors: Sequence[str] = (),
     holidays: str = "auto",
     events: pd.DataFrame | None = None,
@@ -356,7 +356,7 @@ def forecast(
     (:mod:`channelkit.forecast.models` lists every name) with ``n_windows`` rolling origins ``step``
     periods apart (default: ``step = horizon``). ``selection`` turns the backtest into each series'
     forecast (:mod:`channelkit.forecast.selection`): ``"combo"`` (default) the mean of its ``top_k``
-    (default 3) best candidates, ``"shrink"`` the best after shrinking toward the pooled best model,
+    (default 2) best candidates, ``"shrink"`` the best after shrinking toward the pooled best model,
     ``"best"`` the single best. ``levels`` are the central prediction-interval levels in percent.
 
     ``regressors`` names numeric columns whose future values are known (promotion flags, planned

@@ -44,6 +44,15 @@ been left out on the sample alone (160 daily series: MASE 0.815 with it, 0.813 w
 CPU time). On daily data ``auto`` takes ``mstl_fourier`` (weekly MSTL on the Fourier-deseasonalised
 series) rather than ``mstl``: it is the weekly MSTL where there is less than two years of history
 and adds the yearly season where there is.
+
+Cost of the yearly routes on a 731-day series (one fit + 28-day forecast, CPU): ``mstl`` 10.6 ms,
+``mstl_fourier`` 9.8 ms, ``mstl_yearly`` 361 ms, ``ets`` 24 ms. In the engine
+(``benchmarks/forecast_yearly.py``, the 40 largest series of the ``large`` sample, backtest +
+forecast, one busy core): s/series and MASE ``mstl`` 0.39 / 0.819, ``mstl_fourier`` 0.54 / 0.863,
+``mstl_yearly`` 3.19 / 0.816, ``ets`` 0.40 / 0.786, ``seasonal_naive`` 0.14 / 0.988, ``auto`` 0.60 /
+0.748. (With two years of history a backtest fit sees 1.8 years: ``mstl_yearly`` is then the weekly
+MSTL, ``mstl_fourier`` fits the yearly terms on 1.8 cycles, which costs it on the sample's mild yearly
+swing; ``auto`` weighs it by its backtest like any candidate and beats every single model.)
 """
 from __future__ import annotations
 

@@ -12,11 +12,19 @@ weighted sum of the candidates. With ``MAE_ij`` the backtest mean absolute error
   (scale-free, so series can be pooled), ``R_j = mean_i r_ij`` the pooled relative error of
   candidate ``j``, ``w`` the number of backtest windows and ``lam = 2`` (the pooled choice counts
   as two windows of evidence). Few windows pull the choice toward the model that is best overall.
-- ``"combo"`` (the default): the equal-weight mean of the ``top_k`` (default 3) candidates with
-  the lowest ``MAE_ij``, ``ensemble`` excluded (it is itself a mean of the members). Combining
-  the best few models is the robust choice of the forecasting literature (Clemen 1989; the M4
-  and M5 competitions, where combinations beat the single models they combined); ``top_k=1`` is
-  ``"best"`` without ``ensemble``.
+- ``"combo"`` (the default): the equal-weight mean of the ``top_k`` (default 2) candidates with
+  the lowest shrunk score ``s_ij`` (``ensemble`` excluded: it is itself a mean of the members).
+  Combining the best few models is the robust choice of the forecasting literature (Clemen 1989;
+  the M4 and M5 competitions, where combinations beat the single models they combined); ranking
+  them by the shrunk score rather than the series' own MAE keeps a model that is poor everywhere
+  else out of a combination on the strength of two or three lucky windows.
+
+Measured on the real benchmarks (``benchmarks/real``: nested rolling origins, each run doing its
+own inner backtest; mean MASE): Walmart weekly (7 departments, 3 origins of 13 weeks) / Complete
+Journey daily (100 products, 4 origins of 28 days): ``best`` 1.278 / 0.810, ``shrink`` 1.275 /
+0.802, ``combo`` ranked by own MAE 1.230 / 0.813, ``combo`` ranked by shrunk score (the default)
+1.224 / 0.808 with ``top_k=3`` and 1.163 / 0.801 with ``top_k=2``, the best of all on both: hence
+the default ``top_k=2``.
 
 Worked example (``tests/test_forecast_selection.py``): one series, actuals ``[10, 12]``, candidates
 ``a = [9, 13]`` (MAE 1), ``b = [12, 12]`` (MAE 1), ``c = [6, 6]`` (MAE 5): ``combo`` with ``top_k=2``
@@ -74,29 +82,29 @@ def _one_hot(scores: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(w, index=scores.index, columns=scores.columns)
 
 
-def _top_k(mae: pd.DataFrame, k: int) -> pd.DataFrame:
-    cols = [c for c in mae.columns if c != ENSEMBLE]
-    err = mae[cols].fillna(np.inf).to_numpy()
+def _top_k(scores: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Equal weights on the ``k`` lowest ``scores`` per series (``ensemble`` and NaN never taken)."""
+    cols = [c for c in scores.columns if c != ENSEMBLE]
+    err = scores[cols].fillna(np.inf).to_numpy()
     order = np.argsort(err, axis=1, kind="stable")[:, :k]
-    w = np.zeros(mae.shape)
-    pos = np.array([mae.columns.get_loc(c) for c in cols])
-    for r in range(len(mae)):
+    w = np.zeros(scores.shape)
+    pos = np.array([scores.columns.get_loc(c) for c in cols])
+    for r in range(len(scores)):
         take = [j for j in order[r] if np.isfinite(err[r, j])] or [order[r][0]]
         w[r, pos[take]] = 1.0 / len(take)
-    return pd.DataFrame(w, index=mae.index, columns=mae.columns)
+    return pd.DataFrame(w, index=scores.index, columns=scores.columns)
 
 
-def weights(cv: pd.DataFrame, candidates: Sequence[str], *, selection: Selection = "combo", top_k: int = 3,
+def weights(cv: pd.DataFrame, candidates: Sequence[str], *, selection: Selection = "combo", top_k: int = 2,
             n_windows: int | None = None) -> pd.DataFrame:
     """Per-series candidate weights from the backtest ``cv`` by the rule ``selection`` (module doc)."""
     selection, top_k = check_selection(selection, top_k)
     mae = backtest_mae(cv, candidates)
     if selection == "best":
         return _one_hot(mae)
-    if selection == "shrink":
-        w = n_windows if n_windows is not None else int(cv.groupby(UID, observed=True)["cutoff"].nunique().max())
-        return _one_hot(shrunk_scores(mae, w))
-    return _top_k(mae, top_k)
+    w = n_windows if n_windows is not None else int(cv.groupby(UID, observed=True)["cutoff"].nunique().max())
+    scores = shrunk_scores(mae, w)
+    return _one_hot(scores) if selection == "shrink" else _top_k(scores, top_k)
 
 
 def combine(frame: pd.DataFrame, w: pd.DataFrame) -> np.ndarray:
