@@ -302,7 +302,8 @@ def gamma_covariance(
     parameter (intercepts, slopes and period effects) by alternating weighted projections, as
     fixest does, and ``w``/``r`` are the working weights and residuals. Without ``cluster``
     (heteroskedasticity-robust, errors independent across cells) ``M = sum r^2 z~ z~' * n/(n - p)``.
-    With ``cluster`` (``(G,)`` cluster code per series, e.g. its SKU) the scores are summed within
+    ``cluster`` may also be ``(G, T)``, one code per cell (e.g. SKU x block of periods; then no
+    parameter counts as nested). With ``cluster`` (``(G,)`` cluster code per series, e.g. its SKU) the scores are summed within
     each cluster over all its series and periods, ``M = sum_c S_c S_c' * C/(C - 1) * (n - 1)/(n - p_c)``
     with ``S_c = sum_{gt in c} r z~``: robust to any autocorrelation over time and any correlation
     between the series of a cluster (Liang-Zeger; fixest's default small-sample factors, ``p_c``
@@ -339,10 +340,16 @@ def gamma_covariance(
     if cluster is None:
         meat = np.array([[np.sum(r * r * zt[i] * zt[j]) for j in range(k)] for i in range(k)])
         return inv @ meat @ inv * n_total / max(n_total - fit.n_params, 1)
-    codes = np.unique(np.asarray(cluster), return_inverse=True)[1].ravel()
-    scores = np.stack([np.bincount(codes, (r * zt[j]).sum(axis=1)) for j in range(k)], axis=1)  # (C, K)
-    used = np.bincount(codes, mask.sum(axis=1)) > 0
-    n_clusters = int(used.sum())
-    nested = int((mask.sum(axis=1) > 0).sum()) * fit.basis.shape[0]  # series terms sit inside a cluster
+    cluster = np.asarray(cluster)
+    if cluster.ndim == 2:  # one code per cell, e.g. SKU x block of periods (series terms span several)
+        codes = np.unique(cluster[mask], return_inverse=True)[1].ravel()
+        scores = np.stack([np.bincount(codes, (r * zt[j])[mask]) for j in range(k)], axis=1)
+        n_clusters = int(codes.max()) + 1 if codes.size else 0
+        nested = 0
+    else:
+        codes = np.unique(cluster, return_inverse=True)[1].ravel()
+        scores = np.stack([np.bincount(codes, (r * zt[j]).sum(axis=1)) for j in range(k)], axis=1)  # (C, K)
+        n_clusters = int((np.bincount(codes, mask.sum(axis=1)) > 0).sum())
+        nested = int((mask.sum(axis=1) > 0).sum()) * fit.basis.shape[0]  # series terms sit inside a cluster
     adj = n_clusters / max(n_clusters - 1, 1) * (n_total - 1) / max(n_total - (fit.n_params - nested), 1)
     return inv @ (scores.T @ scores) @ inv * adj

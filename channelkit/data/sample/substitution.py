@@ -114,3 +114,45 @@ def substitution_truth(sub: Substitution, skus: np.ndarray, categories_of_sku: n
             "shelf_shock": {"period": "week", "sd": SHELF_SHOCK_SD, "by": ["channel", "category"]},
         },
     }
+
+
+def simulate_weekly_panel(seed: int, *, n_categories: int = 2, skus_per_category: int = 4, n_channels: int = 3,
+                          n_weeks: int = 104, base: float = 20.0) -> tuple[pd.DataFrame, dict]:
+    """A small weekly panel with this module's substitution and shocks, for fast recovery tests and docs.
+
+    Per SKU x channel x week: Poisson units with mean ``base * exp(a_s + e_s log(p / ref) + sum_k eta[j, k]
+    log(p_k / ref_k) + u + v - var/2)``: own elasticities ``e ~ U(-2.2, -1.0)`` per series, series
+    levels ``a ~ N(0, 0.3)``, cross effects, SKU shocks ``u`` and channel x category shocks ``v`` as
+    in :func:`draw_substitution` (one shelf per category when ``skus_per_category <= SHELF_SIZE``).
+    Log prices move independently per series (a step ``N(0, 0.12)`` with probability 0.3 a week,
+    bounded to +/-0.4) plus channel-wide 20 % promotions on 10 % of weeks. Returns the panel
+    (``date, sku, channel, category, units, price``) and the truth ``{"own": {(sku, channel): e},
+    "cross": {(sku, other_sku): eta}}`` (pairs of one category; absent pairs are 0).
+    """
+    rng = np.random.default_rng([seed, STREAM, 1])
+    cats = np.repeat([f"cat{k}" for k in range(n_categories)], skus_per_category)
+    n_sku = len(cats)
+    dates = pd.date_range("2024-01-01", periods=n_weeks, freq="W-MON")
+    sub = draw_substitution(seed, cats, n_channels, n_categories, pd.date_range(dates[0], periods=7 * n_weeks))
+    steps = np.where(rng.random((n_sku, n_channels, n_weeks)) < 0.3, rng.normal(0, 0.12, (n_sku, n_channels, n_weeks)), 0)
+    logp = np.clip(np.cumsum(steps, axis=2), -0.4, 0.4)
+    promo = rng.random((n_channels, n_weeks)) < 0.1
+    logp = logp + np.where(promo, np.log(0.8), 0.0)[None]
+    own = rng.uniform(-2.2, -1.0, (n_sku, n_channels))
+    level = rng.normal(0, 0.3, (n_sku, n_channels))
+    cross = np.stack([sub.eta @ logp[:, c] for c in range(n_channels)], axis=1)  # (sku, channel, week)
+    cat_idx = pd.factorize(cats)[0]
+    shocks = (sub.sku_shock[:, :n_weeks][:, None, :] + sub.shelf_shock[:, cat_idx, :n_weeks].transpose(1, 0, 2)
+              - (SKU_SHOCK_SD ** 2 + SHELF_SHOCK_SD ** 2) / 2)
+    lam = base * np.exp(level[..., None] + own[..., None] * logp + cross + shocks)
+    units = rng.poisson(lam)
+    skus = np.array([f"S{j:02d}" for j in range(n_sku)])
+    chans = np.array([f"ch{c}" for c in range(n_channels)])
+    j, c, t = np.meshgrid(np.arange(n_sku), np.arange(n_channels), np.arange(n_weeks), indexing="ij")
+    panel = pd.DataFrame({"date": dates[t.ravel()], "sku": skus[j.ravel()], "channel": chans[c.ravel()],
+                          "category": cats[j.ravel()], "units": units.ravel(),
+                          "price": np.round(10.0 * np.exp(logp.ravel()), 2)})
+    coo = sub.eta.tocoo()
+    truth = {"own": {(skus[a], chans[b]): float(own[a, b]) for a in range(n_sku) for b in range(n_channels)},
+             "cross": {(skus[a], skus[b]): float(e) for a, b, e in zip(coo.row, coo.col, coo.data)}}
+    return panel, truth
