@@ -114,12 +114,9 @@ def _gamma_step(controls: np.ndarray, w: np.ndarray, r: np.ndarray, x: np.ndarra
     k = controls.shape[0]
     ginv = _gram(w, basis)
     zt = np.stack([_within(controls[j], w, x, slope, n_slopes, basis, ginv) for j in range(k)])
-    grad = np.array([np.sum(r * zt[j]) for j in range(k)])
-    hess = np.empty((k, k))
-    for i in range(k):
-        wz = w * zt[i]
-        for j in range(i, k):
-            hess[i, j] = hess[j, i] = np.sum(wz * zt[j])
+    flat = zt.reshape(k, -1)
+    grad = flat @ r.ravel()
+    hess = (flat * w.ravel()[None, :]) @ flat.T  # one matrix product instead of K^2 sums
     return np.linalg.lstsq(hess, grad, rcond=None)[0]
 
 
@@ -295,6 +292,7 @@ def gamma_covariance(
     family: Family = "poisson",
     cluster: np.ndarray | None = None,
     n_sweeps: int = 200,
+    hac: tuple[np.ndarray, int] | None = None,
 ) -> np.ndarray:
     """Robust (sandwich) covariance of the shared coefficients ``gamma``, optionally clustered.
 
@@ -310,6 +308,12 @@ def gamma_covariance(
     counting the parameters not nested in the clusters, i.e. without the series terms). The
     alternating projections stop when a sweep moves the control by less than 1e-10 of its scale,
     or after ``n_sweeps``.
+
+    ``hac=(group, lag)`` (``group`` a ``(G,)`` code per series, e.g. its SKU) replaces the clusters by
+    a Driscoll-Kraay meat within each group: the scores of a group's series are summed per period,
+    ``S_ct``, and ``M = sum_c sum_{|t - s| <= lag} (1 - |t - s| / (lag + 1)) S_ct S_cs'`` times the
+    factor above: robust to shocks shared by a SKU's channels and persisting up to ``lag`` periods,
+    without the rank deficiency of a cluster count close to the number of coefficients.
     """
     n_slopes = fit.eps.size
     mask = mask & (slope >= 0)[:, None]
@@ -334,11 +338,24 @@ def gamma_covariance(
         zt.append(z)
     zt = np.stack(zt)
     k = zt.shape[0]
-    bread = np.array([[np.sum(w * zt[i] * zt[j]) for j in range(k)] for i in range(k)])
+    flat = zt.reshape(k, -1)
+    bread = (flat * w.ravel()[None, :]) @ flat.T
     inv = np.linalg.pinv(bread)
     n_total = int(mask.sum())
+    if hac is not None:  # Driscoll-Kraay within SKU: scores summed over a SKU's series per period
+        group, lag = hac
+        codes = np.unique(group, return_inverse=True)[1].ravel()
+        per = np.stack([np.stack([np.bincount(codes, (r * zt[j])[:, t], minlength=codes.max() + 1)
+                                  for t in range(r.shape[1])], axis=1) for j in range(k)], axis=2)  # (C, T, K)
+        meat = np.einsum("ctk,ctl->kl", per, per)
+        for lag_l, weight in enumerate(1.0 - np.arange(1, lag + 1) / (lag + 1), start=1):
+            cross = np.einsum("ctk,ctl->kl", per[:, lag_l:], per[:, :-lag_l])
+            meat += weight * (cross + cross.T)
+        n_clusters = int((np.bincount(codes, mask.sum(axis=1)) > 0).sum())
+        adj = n_clusters / max(n_clusters - 1, 1) * (n_total - 1) / max(n_total - fit.n_params, 1)
+        return inv @ meat @ inv * adj
     if cluster is None:
-        meat = np.array([[np.sum(r * r * zt[i] * zt[j]) for j in range(k)] for i in range(k)])
+        meat = (flat * (r * r).ravel()[None, :]) @ flat.T
         return inv @ meat @ inv * n_total / max(n_total - fit.n_params, 1)
     cluster = np.asarray(cluster)
     if cluster.ndim == 2:  # one code per cell, e.g. SKU x block of periods (series terms span several)
