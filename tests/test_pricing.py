@@ -165,3 +165,12 @@ def test_scenario_table_has_no_missing_cells() -> None:
     assert total["price"] == pytest.approx((10 * 3 + 12 * 1) / 4)
     new_q = 3 * 0.9 ** -2.0
     assert total["new_price"] == pytest.approx((9.0 * new_q + 12 * 1) / (new_q + 1))
+
+
+def test_price_steps_lists_the_steps_to_test() -> None:
+    from channelkit.elasticity import price_steps
+
+    f = frame().assign(price_min=[25.0, 26.0, 28.0, 28.0, 28.0], price_max=[32.0, 31.0, 31.0, 31.0, 31.0])
+    steps = price_steps(recommend_prices(f, rules=PriceRules(max_change=0.25, min_margin=None, parity_band=None)))
+    assert sorted(zip(steps["sku"], steps["channel"])) == [("A", "jd"), ("B", "tm")]
+    assert steps["margin_change"].is_monotonic_decreasing

@@ -182,3 +182,14 @@ def recommend_prices(
         q0 = out[units_col].to_numpy(float)
         out["margin_change"] = out["margin_per_unit"] * q0 * ratio - (p0 * (1 - k) - c) * q0
     return out
+
+
+def price_steps(recommendations: pd.DataFrame, *, top: int = 15) -> pd.DataFrame:
+    """The ``test a price step`` rows of :func:`recommend_prices`, best expected margin first: the
+    step (``change_pct``, to ``recommended_price``), its expected ``units_change_pct`` and
+    ``margin_change``, and the rule that limited it."""
+    cols = [c for c in ("sku", "channel", "price", "recommended_price", "change_pct", "units_change_pct",
+                        "margin_change", "binding_rule", "pricing_status") if c in recommendations.columns]
+    steps = recommendations[recommendations["action"] == "test a price step"]
+    order = "margin_change" if "margin_change" in steps.columns else "change_pct"
+    return steps.sort_values(order, ascending=False)[cols].head(top).reset_index(drop=True)
