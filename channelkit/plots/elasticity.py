@@ -42,7 +42,7 @@ def cross_matrix_chart(cross: pd.DataFrame, *, row_col: str, col_col: str, estim
     clear = (cross[low_col] > 0) | (cross[high_col] < 0)
     values = cross.pivot(index=row_col, columns=col_col, values=estimate_col)
     shown = cross.assign(_clear=clear).pivot(index=row_col, columns=col_col, values="_clear")
-    shown = shown.reindex_like(values).fillna(False).astype(bool)
+    shown = shown.reindex_like(values).eq(True)  # pairs without an estimate stay hidden
     ax = ax or plt.subplots(figsize=(1.0 * values.shape[1] + 2, 0.7 * values.shape[0] + 1.5))[1]
     ax.set_facecolor("0.88")  # the grey under the hidden cells
     limit = float(np.nanmax(np.abs(values.to_numpy()))) if values.notna().any().any() else 1.0
