@@ -61,7 +61,7 @@ def test_cross_needs_two_channels_and_a_category() -> None:
         cross_price_matrix(one)
     with pytest.raises(InputError, match="at least 2 categories"):
         cross_price_matrix(one.assign(category="tea"))
-    with pytest.raises(InputError, match="`cluster` must be 'sku', 'series' or 'none', but got 'date'"):
+    with pytest.raises(InputError, match="`cluster` must be 'sku_hac', 'sku_block', 'sku', 'series' or 'none', but got 'date'"):
         cross_channel_elasticities(one, cluster="date")
 
 

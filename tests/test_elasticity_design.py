@@ -20,13 +20,60 @@ def tiny_panel() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["date", "sku", "channel", "units", "price", "list_price"])
 
 
-def test_gap_becomes_zero_with_shelf_price_times_channel_discount() -> None:
+def test_gap_becomes_zero_with_shelf_price_times_channel_discount_within_paid_prices() -> None:
+    """Changed with issue 20: the imputed price (shelf x (1 - channel discount)) is clipped into the
+    prices the series was paid. S2 never sold below 50, so its zero day gets 50, not 40: a price it
+    never carried would make "cheaper, no sale" perfectly predictable."""
     arrays = prepare_panel(tiny_panel())
     s2 = arrays.keys.index[arrays.keys["sku"] == "S2"][0]
     assert arrays.y[s2].tolist() == [1, 3, 0, 1]
-    # shelf 50 carried forward, times (1 - 0.2): the discount S1 shows on the same channel and day
-    assert np.exp(arrays.logp[s2, 2]) == pytest.approx(40.0)
+    assert np.exp(arrays.logp[s2, 2]) == pytest.approx(50.0)
     assert arrays.mask.all()
+    sold_cheap = tiny_panel()
+    sold_cheap.loc[4, "price"] = 38.0  # S2 once sold at 38: 50 x (1 - 0.2) = 40 lies within what it was paid
+    arrays = prepare_panel(sold_cheap)
+    assert np.exp(arrays.logp[s2, 2]) == pytest.approx(40.0)
+
+
+def test_an_item_always_sold_at_its_card_price_is_not_identified_not_divergent() -> None:
+    """Issue 20: an item sold at its card price only, with zero weeks while the channel's other items
+    were discounted, used to get discounted prices on exactly its zero weeks (separation: the slope ran
+    to minus infinity and the fit's one convergence flag marked every series not_converged)."""
+    from channelkit.elasticity import estimate_elasticities
+
+    rng = np.random.default_rng(0)
+    dates = pd.date_range("2024-01-01", periods=120)
+    disc = np.where(np.arange(120) % 10 < 3, 0.2, 0.0)
+    rows = []
+    for s in range(4):
+        lp = np.log(20) + np.repeat(rng.normal(0, 0.25, 12), 10) + rng.normal(0, 0.05, 120)
+        for c in ("a", "b"):
+            paid = np.exp(lp) * (1 - disc)
+            rows.append(pd.DataFrame({"date": dates, "sku": f"S{s}", "channel": c, "list_price": np.exp(lp),
+                                      "price": paid, "units": rng.poisson(10 * (paid / 20) ** -1.5)}))
+    card = pd.DataFrame({"date": dates, "sku": "CARD", "channel": "a", "list_price": 9.9, "price": 9.9,
+                         "units": np.where(disc > 0, 0, 4)})
+    panel = pd.concat(rows + [card.assign(channel=c) for c in ("a", "b")], ignore_index=True)
+    panel = panel[panel["units"] > 0]  # an orders export: no row where nothing sold
+    result = estimate_elasticities(panel, time_by=["channel"])
+    card_rows = result[result["sku"] == "CARD"]
+    assert card_rows["status"].eq("not_identified").all()
+    others = result[result["sku"] != "CARD"]
+    assert others["status"].eq("ok").all()
+    assert (others["elasticity"] - (-1.5)).abs().median() < 0.3
+
+
+def test_free_items_are_left_out_with_a_count() -> None:
+    panel = tiny_panel()
+    panel.loc[1, "price"] = 0.0  # S1 given away on Jan 2
+    with pytest.warns(UserWarning, match=r"1 rows with `price` 0 \(free items\) are left out"):
+        arrays = prepare_panel(panel)
+    s1 = arrays.keys.index[arrays.keys["sku"] == "S1"][0]
+    assert arrays.n_free == 1
+    assert arrays.mask[s1].tolist() == [True, False, True, True]  # not a zero-sale day at an imputed price
+    panel.loc[2, "price"] = -1.0
+    with pytest.raises(InputError, match=r"`price` must be >= 0"):
+        prepare_panel(panel)
 
 
 def test_gaps_are_missing_when_the_panel_lists_its_zero_periods() -> None:

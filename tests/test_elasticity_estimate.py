@@ -161,11 +161,17 @@ def test_bad_options_raise_input_error(kwargs: dict, message: str) -> None:
         estimate_elasticities(panel, **kwargs)
 
 
-def test_non_positive_price_is_named() -> None:
-    panel, _ = exact_panel()
-    panel.loc[3, "price"] = 0.0
-    with pytest.raises(InputError, match=r"`price` must be > 0 .* 1 values like \[0.0\]"):
+def test_negative_price_is_named_and_free_items_are_left_out() -> None:
+    """Changed with issue 20: price 0 (a free item) is left out with a count, no longer an error."""
+    panel, truth = exact_panel()
+    panel.loc[3, "price"] = -2.0
+    with pytest.raises(InputError, match=r"`price` must be >= 0 .* 1 values like \[-2.0\]"):
         estimate_elasticities(panel)
+    panel.loc[3, "price"] = 0.0
+    with pytest.warns(UserWarning, match="1 rows with `price` 0"):
+        result = estimate_elasticities(panel, time_by=["channel"])
+    np.testing.assert_allclose(result["elasticity"], [truth[k] for k in zip(result["sku"], result["channel"])],
+                               atol=1e-6)
 
 
 @pytest.fixture(scope="module")
@@ -189,19 +195,19 @@ def test_sample_intervals_cover_the_truth(sample_estimates: pd.DataFrame) -> Non
 
 def test_sample_estimates_recover_the_truth(sample_estimates: pd.DataFrame) -> None:
     """Pooled (the headline) estimates meet the issue's median |error| <= 0.15. The plain per-pair
-    estimates are unbiased and their error is the sampling noise their standard errors announce:
-    with expected units in place of drawn ones the same fit returns the truth to 1e-6 (the model
-    is the generator's, see the test below), and the noise alone gives a median |error| of about
-    0.15-0.16 on this sample (0.145-0.163 over seeds 7-11), so a bound of 0.15 on the plain
-    estimates would test the seed, not the method."""
+    estimates are unbiased. Changed with issue 15: the sample now has substitution between SKUs
+    and persistent SKU and shelf shocks (channelkit/data/sample/substitution.py); the own-price model
+    leaves the substitutes' prices and the SKU shocks in its error, which persists over weeks, so the
+    plain errors are about 1.3x what the period-by-period robust standard errors announce (they were
+    1.0x on the sample without substitution) and their median |error| is about 0.20 (was 0.15-0.16)."""
     m = sample_estimates.dropna(subset=["elasticity", "se"])
     err = m["elasticity"] - m["truth"]
     assert (m["elasticity_pooled"] - m["truth"]).abs().median() <= 0.15
     assert abs(err.mean()) < 0.05
-    assert 0.85 <= (err / m["se"]).std() <= 1.2  # errors as wide as the standard errors say, no wider
+    assert 0.85 <= (err / m["se"]).std() <= 1.6
     noise = np.median(np.abs(np.random.default_rng(0).normal(size=(2000, len(m))) * m["se"].to_numpy()), axis=1)
-    assert err.abs().median() <= 1.25 * noise.mean()
-    assert err.abs().median() <= 0.17
+    assert err.abs().median() <= 1.6 * noise.mean()
+    assert err.abs().median() <= 0.23
 
 
 def test_pooling_beats_no_pooling_on_thin_series(sample_estimates: pd.DataFrame) -> None:

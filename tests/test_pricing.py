@@ -105,3 +105,72 @@ def test_baseline_from_panel() -> None:
     base = baseline_from_panel(panel, window=7)
     assert base["units"].iloc[0] == pytest.approx(4 / 7)
     assert base["price"].iloc[0] == pytest.approx((30 + 14) / 4)
+
+
+def test_recommendations_stay_within_the_observed_price_range_and_say_test_a_step() -> None:
+    """Issue 15: A/jd's optimum 21 lies below the lowest price ever paid (26): the price stops at
+    26 x 0.95 = 24.70 and the row says to test that step; A/tm's optimum 28 lies inside (set price)."""
+    f = frame().assign(price_min=[25.0, 26.0, 28.0, 28.0, 28.0], price_max=[32.0, 31.0, 31.0, 31.0, 31.0])
+    out = recommend_prices(f, rules=PriceRules(max_change=0.25, min_margin=None, parity_band=None,
+                                               range_margin=0.05)).set_index(["sku", "channel"])
+    assert out.loc[("A", "tm"), "recommended_price"] == 28.0 and out.loc[("A", "tm"), "action"] == "set price"
+    assert out.loc[("A", "jd"), "recommended_price"] == pytest.approx(24.70)
+    assert out.loc[("A", "jd"), "binding_rule"] == "observed_range"
+    assert out.loc[("A", "jd"), "action"] == "test a price step"
+    assert out.loc[("A", "jd"), "units_change_pct"] == pytest.approx((24.70 / 30) ** -3.0 - 1)
+    # B is inelastic: +25 % would be 37.5, the range stops it at 31 x 1.05 = 32.55; C has no elasticity
+    assert out.loc[("B", "tm"), "recommended_price"] == pytest.approx(32.55)
+    assert out.loc[("B", "tm"), "action"] == "test a price step"
+    assert out.loc[("C", "tm"), "action"] == "keep" and out.loc[("C", "tm"), "recommended_price"] == 30.0
+
+
+def test_rule_counts_and_observed_range_from_a_panel() -> None:
+    from channelkit.elasticity import observed_price_range, rule_counts
+
+    panel = pd.DataFrame({"sku": ["A"] * 4 + ["B"] * 2, "channel": "tm", "units": [1, 0, 2, 3, 1, 4],
+                          "price": [10.0, 7.0, 12.0, 0.0, 5.0, 6.0]})
+    rng = observed_price_range(panel).set_index("sku")
+    assert rng.loc["A", "price_min"] == 10.0 and rng.loc["A", "price_max"] == 12.0  # zero-sale and free rows out
+    f = frame().assign(price_min=[25.0, 26.0, 28.0, 28.0, 28.0], price_max=[32.0, 31.0, 31.0, 31.0, 31.0])
+    recs = recommend_prices(f, rules=PriceRules(max_change=0.25, min_margin=None, parity_band=None))
+    counts = rule_counts(recs)
+    assert counts["rows"].sum() == len(f)
+    # A/jd and B hit the range (test a step); A/tm and D (p* = 20 / 0.9 x 5 / 4 = 27.78) set the optimum; C kept
+    by = counts.set_index(["binding_rule", "action"])["rows"]
+    assert by[("observed_range", "test a price step")] == 2 and by[("optimum", "set price")] == 2
+    assert by[("none", "keep")] == 1
+    assert "observed" in counts.set_index("binding_rule").loc["observed_range", "reason"]
+
+
+def test_free_items_are_kept_and_left_out_of_the_baseline() -> None:
+    f = frame()
+    f.loc[0, "price"] = 0.0
+    out = recommend_prices(f)
+    assert out.loc[0, "pricing_status"] == "free_item" and out.loc[0, "recommended_price"] == 0.0
+    assert out.loc[0, "change_pct"] == 0.0 and out.loc[0, "action"] == "keep"
+    panel = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=4), "sku": "A", "channel": "tm",
+                          "units": [2, 5, 2, 2], "price": [10.0, 0.0, 10.0, 10.0]})
+    with pytest.warns(UserWarning, match="1 rows with `price` 0"):
+        base = baseline_from_panel(panel, window=28)
+    assert base.loc[0, "price"] == 10.0 and base.loc[0, "units"] == pytest.approx(6 / 28)
+
+
+def test_scenario_table_has_no_missing_cells() -> None:
+    baseline = pd.DataFrame({"sku": ["A", "A"], "channel": ["tm", "jd"], "price": [10.0, 12.0],
+                             "units": [3.0, 1.0], "unit_cost": [4.0, 4.0], "commission_rate": [0.05, 0.0]})
+    el = pd.DataFrame({"sku": ["A", "A"], "channel": ["tm", "jd"], "elasticity": [-2.0, -1.5], "se": [0.1, 0.2]})
+    out = simulate_scenario(pd.DataFrame({"sku": ["A"], "channel": ["tm"], "price_change": [-0.1]}), baseline, el)
+    assert not out.isna().any().any()
+    total = out[out["channel"] == "ALL"].iloc[0]
+    assert total["price"] == pytest.approx((10 * 3 + 12 * 1) / 4)
+    new_q = 3 * 0.9 ** -2.0
+    assert total["new_price"] == pytest.approx((9.0 * new_q + 12 * 1) / (new_q + 1))
+
+
+def test_price_steps_lists_the_steps_to_test() -> None:
+    from channelkit.elasticity import price_steps
+
+    f = frame().assign(price_min=[25.0, 26.0, 28.0, 28.0, 28.0], price_max=[32.0, 31.0, 31.0, 31.0, 31.0])
+    steps = price_steps(recommend_prices(f, rules=PriceRules(max_change=0.25, min_margin=None, parity_band=None)))
+    assert sorted(zip(steps["sku"], steps["channel"])) == [("A", "jd"), ("B", "tm")]
+    assert steps["margin_change"].is_monotonic_decreasing

@@ -72,7 +72,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--time-effects", default="date", choices=("date", "calendar"),
                         help="period fixed effects per stratum (default) or shared calendar controls")
     parser.add_argument("--time-by", nargs="*", default=None, metavar="COL",
-                        help="strata of the period effects (default: channel, plus category when present)")
+                        help="strata of the period effects (default auto: channel x category for fewer than 10 "
+                             "channels, SKU x period shared by the stores of a store panel; see docs/elasticity.md)")
     parser.add_argument("--no-trend", action="store_true", help="drop the linear trend per series")
     parser.add_argument("--freq", default="D", choices=("D", "W"), help="with --data: daily or weekly panel")
     parser.add_argument("--level", type=float, default=0.90, help="interval level, 0 < level < 1 (default 0.90)")

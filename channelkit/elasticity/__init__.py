@@ -9,7 +9,8 @@ Modules: ``design`` (panel preparation, identification, calendar controls), ``so
 (vectorised fixed-effects fit), ``covariance`` (exact robust standard errors), ``estimate``
 (own-price elasticities), ``fixest`` (the same model fitted by pyfixest), ``pooling`` (empirical
 Bayes), ``dml`` (double machine learning), ``cross`` (cross-price), ``pricing`` (optimal
-prices and rules), ``scenario`` (what-if simulator).
+prices and rules, the observed price range), ``scenario`` (what-if simulator), ``standard``
+(the field's per-brand store + week fixed-effects regressions, for comparison).
 """
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from channelkit.elasticity.cross import cross_channel_elasticities, cross_price_
 from channelkit.elasticity.design import identification, prepare_panel
 from channelkit.elasticity.estimate import estimate_elasticities
 from channelkit.elasticity.pooling import partial_pool
-from channelkit.elasticity.pricing import PriceRules, optimal_price, recommend_prices
+from channelkit.elasticity.pricing import (PriceRules, observed_price_range, optimal_price, price_steps,
+                                          recommend_prices, rule_counts)
 from channelkit.elasticity.scenario import baseline_from_panel, simulate_scenario
+from channelkit.elasticity.standard import standard_elasticities
 
 __all__ = [
     "estimate_elasticities", "partial_pool", "cross_channel_elasticities", "cross_price_matrix",
     "identification", "prepare_panel", "PriceRules", "optimal_price", "recommend_prices",
-    "baseline_from_panel", "simulate_scenario",
+    "baseline_from_panel", "simulate_scenario", "observed_price_range", "rule_counts", "price_steps", "standard_elasticities",
 ]

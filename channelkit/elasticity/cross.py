@@ -47,22 +47,29 @@ def _demeaned_logp(arrays: PanelArrays) -> np.ndarray:
     return np.nan_to_num(arrays.logp - mean[:, None], nan=0.0)
 
 
-Cluster = Literal["sku", "series", "none"]
+Cluster = Literal["sku_hac", "sku_block", "sku", "series", "none"]
+BLOCK_DAYS = 91  # length of the time blocks of cluster="sku_block" (a quarter)
+HAC_DAYS = 56  # Bartlett bandwidth of cluster="sku_hac": shocks persisting up to eight weeks
 
 
-def cluster_codes(arrays: PanelArrays, cluster: str) -> np.ndarray | None:
-    """Cluster code per series: its SKU, the series itself, or None (heteroskedasticity-robust only)."""
-    if cluster not in ("sku", "series", "none"):
-        raise InputError(f"`cluster` must be 'sku', 'series' or 'none', but got {cluster!r}")
-    if cluster == "none":
+def cluster_codes(arrays: PanelArrays, cluster: str, *, block_days: int = BLOCK_DAYS) -> np.ndarray | None:
+    """Cluster code per series (its SKU, the series itself), per cell (``"sku_block"``: SKU x block of
+    ``block_days`` days), or None (heteroskedasticity-robust only)."""
+    if cluster not in ("sku_hac", "sku_block", "sku", "series", "none"):
+        raise InputError(f"`cluster` must be 'sku_hac', 'sku_block', 'sku', 'series' or 'none', but got {cluster!r}")
+    if cluster in ("none", "sku_hac"):
         return None
+    if cluster == "sku_block":
+        sku = pd.factorize(arrays.keys["sku"])[0]
+        block = ((arrays.dates - arrays.dates[0]).days.to_numpy() // block_days).astype(np.int64)
+        return sku[:, None] * (int(block.max()) + 1) + block[None, :]
     if cluster == "series":
         return np.arange(arrays.n_series)
     return pd.factorize(arrays.keys["sku"])[0]
 
 
 def _fit_with(arrays: PanelArrays, controls: np.ndarray, names: list[tuple], level: float,
-              time_by: Sequence[str], min_obs: int, cluster: str = "sku") -> pd.DataFrame:
+              time_by: Sequence[str], min_obs: int, cluster: str = "sku_hac") -> pd.DataFrame:
     """Joint PPML fit with ``controls`` as shared regressors; one row per control with its interval.
 
     Clustered intervals use Student's t with ``C - 1`` degrees of freedom (``C`` clusters), as
@@ -71,16 +78,21 @@ def _fit_with(arrays: PanelArrays, controls: np.ndarray, names: list[tuple], lev
     codes = cluster_codes(arrays, cluster)
     arr = replace(arrays, controls=controls, control_names=[str(n) for n in names])
     _, d = fit_arrays(arr, time_by=time_by, min_obs=min_obs)
+    hac = None
+    if cluster == "sku_hac":
+        step = max(int(pd.Series(arrays.dates).diff().dt.days.median()), 1) if len(arrays.dates) > 1 else 1
+        hac = (pd.factorize(arrays.keys["sku"])[0], max(1, HAC_DAYS // step))
+        codes = hac[0]  # Student t over the SKUs
     cov = gamma_covariance(d["y"], np.nan_to_num(arrays.logp), d["mask"], d["fit"], slope=d["slope"],
                            controls=np.where(d["mask"][None], controls, 0.0), stratum=d["strata"],
-                           family=d["family"], cluster=codes)
+                           family=d["family"], cluster=None if hac else codes, hac=hac)
     est = d["fit"].gamma
     se = np.sqrt(np.clip(np.diag(cov), 0, None))
     n_obs = [(np.abs(controls[j]) > 0).__and__(d["mask"]).sum() for j in range(controls.shape[0])]
     if codes is None:
         dist = stats.norm
     else:
-        n_clusters = len(np.unique(codes[d["mask"].any(axis=1)]))
+        n_clusters = len(np.unique(codes[d["mask"]] if codes.ndim == 2 else codes[d["mask"].any(axis=1)]))
         dist = stats.t(df=max(n_clusters - 1, 1))
     q = dist.ppf(0.5 + level / 2)
     out = pd.DataFrame(names, columns=["a", "b"])
@@ -102,7 +114,7 @@ def cross_channel_elasticities(
     max_channels: int = 8,
     time_by: Sequence[str] | None = None,
     min_obs: int = 20,
-    cluster: Cluster = "sku",
+    cluster: Cluster = "sku_hac",
     arrays: PanelArrays | None = None,
 ) -> pd.DataFrame:
     """Cross-channel elasticity matrix of the same SKU, pooled over SKUs (model in the module docstring).
@@ -156,7 +168,7 @@ def cross_price_matrix(
     level: float = 0.90,
     max_skus: int = 6,
     min_obs: int = 20,
-    cluster: Cluster = "sku",
+    cluster: Cluster = "sku_hac",
 ) -> pd.DataFrame:
     """Cross-price elasticities between the ``max_skus`` best sellers of each category, pooled over channels.
 

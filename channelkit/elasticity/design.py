@@ -23,7 +23,17 @@ Conventions (documented because they change estimates):
   sold. With a ``list_price`` column the shelf price is carried forward (then backward) within
   the series and the day's discount is taken as the median observed discount of the same channel
   and period (platform promotions are channel-wide); without it the nearest observed price of the
-  series is carried. Periods whose price stays unknown are dropped.
+  series is carried. Periods whose price stays unknown are dropped. An imputed price is then
+  clipped into the range of prices the series was actually *paid* on its selling periods: an
+  item always sold at its card price gets exactly that price on its zero periods, never a
+  discounted one it never carried (which would make "lower price, no sale" perfectly predictable
+  and send the slope to minus infinity).
+- **Separation.** :func:`identification` measures price variation on the selling periods only: a
+  series whose price varies only across periods without sales is perfectly separated (no finite
+  slope fits it) and is ``not_identified``.
+- **Free items.** Rows with price 0 (free gifts, samples) have no log price; they are left out
+  of the model (the period is treated as not observed), counted in ``PanelArrays.n_free`` and
+  reported in a warning. Negative prices are an error.
 - **Controls** given by name (promotion, feature, display flags, ...) get one coefficient shared
   by all series; missing values on zero periods are filled with the channel-period mean, then 0.
 """
@@ -52,7 +62,7 @@ class PanelArrays:
     which ``sku_col``/``channel_col`` remember); ``y`` units (0 off-span), ``logp`` log
     price (NaN where unknown), ``mask`` True where a period enters the fit, ``controls`` shape
     ``(K, G, T)``, ``control_names`` their names, ``dates`` the period grid, ``gaps`` how periods
-    without a row were read (``"zero"`` or ``"missing"``).
+    without a row were read (``"zero"`` or ``"missing"``), ``n_free`` the rows with price 0 left out.
     """
 
     keys: pd.DataFrame
@@ -65,6 +75,7 @@ class PanelArrays:
     sku_col: str = "sku"
     channel_col: str = "channel"
     gaps: str = "zero"
+    n_free: int = 0
 
     @property
     def n_series(self) -> int:
@@ -87,10 +98,25 @@ def _check_values(panel: pd.DataFrame, *, units_col: str, price_col: str) -> Non
         if not pd.api.types.is_numeric_dtype(panel[col]):
             bad = panel[col][pd.to_numeric(panel[col], errors="coerce").isna() & panel[col].notna()]
             raise InputError(f"column `{col}` must be numeric, but has values like {reprlib.repr(bad.unique()[:5].tolist())}")
-    bad_price = panel.loc[panel[price_col] <= 0, price_col]
+    bad_price = panel.loc[panel[price_col] < 0, price_col]
     if len(bad_price):
-        raise InputError(f"column `{price_col}` must be > 0 (log price), but has {len(bad_price)} values like "
-                         f"{reprlib.repr(bad_price.unique()[:5].tolist())}")
+        raise InputError(f"column `{price_col}` must be >= 0 (0: a free item, left out), but has {len(bad_price)} "
+                         f"values like {reprlib.repr(bad_price.unique()[:5].tolist())}")
+
+
+def free_rows(panel: pd.DataFrame, *, price_col: str = "price", units_col: str = "units") -> pd.Series:
+    """True on rows whose price is 0 (free items): no log price, so no log-price model can use them."""
+    return pd.to_numeric(panel[price_col], errors="coerce").eq(0)
+
+
+def drop_free(panel: pd.DataFrame, *, price_col: str = "price", what: str = "the log-price model") -> tuple[pd.DataFrame, int]:
+    """``panel`` without its price-0 rows and their count; warns with the count when there are any."""
+    free = free_rows(panel, price_col=price_col)
+    n = int(free.sum())
+    if n:
+        warnings.warn(f"{n} rows with `{price_col}` 0 (free items) are left out of {what}: a free item has no "
+                      f"log price", UserWarning, stacklevel=3)
+    return (panel.loc[~free] if n else panel), n
 
 
 def _ffill_bfill(a: np.ndarray) -> np.ndarray:
@@ -112,6 +138,17 @@ def _impute_prices(long: pd.DataFrame, price: np.ndarray, listp: np.ndarray | No
     table[med.index.get_level_values(0), med.index.get_level_values(1)] = med.to_numpy()
     imputed = shelf * (1.0 - np.clip(table[channel_codes], 0.0, 0.95))
     return np.where(np.isnan(price), imputed, price)
+
+
+def _clip_to_paid(filled: np.ndarray, observed: np.ndarray, paid: np.ndarray) -> np.ndarray:
+    """Cells without an ``observed`` price clipped into each series' range of ``paid`` prices (prices
+    on selling periods; module docstring: separation); observed prices are kept as they are."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows (no paid price) stay unclipped
+        lo, hi = np.nanmin(paid, axis=1), np.nanmax(paid, axis=1)
+    lo, hi = np.where(np.isnan(lo), -np.inf, lo), np.where(np.isnan(hi), np.inf, hi)
+    clipped = np.clip(filled, lo[:, None], hi[:, None])
+    return np.where(np.isnan(observed), clipped, observed)
 
 
 def _fill_controls(values: np.ndarray, channel_codes: np.ndarray) -> np.ndarray:
@@ -155,12 +192,17 @@ def prepare_panel(
     cols = [date_col, sku_col, channel_col, units_col, price_col, *controls, *series_attrs]
     check_panel(panel, columns=cols)
     _check_values(panel, units_col=units_col, price_col=price_col)
+    free = free_rows(panel, price_col=price_col)
+    n_free = int(free.sum())
+    if n_free:
+        warnings.warn(f"{n_free} rows with `{price_col}` 0 (free items) are left out of the log-price model: a "
+                      f"free item has no log price; their periods count as not observed", UserWarning, stacklevel=3)
     has_list = list_price_col in panel.columns and panel[list_price_col].notna().any()
     long = pd.DataFrame({
         "date": pd.to_datetime(panel[date_col]).to_numpy(),
         "sku": panel[sku_col].astype(str).to_numpy(), "channel": panel[channel_col].astype(str).to_numpy(),
         "_units": pd.to_numeric(panel[units_col]).astype(float).to_numpy(),
-        "_price": pd.to_numeric(panel[price_col]).astype(float).to_numpy(),
+        "_price": pd.to_numeric(panel[price_col]).astype(float).where(~free).to_numpy(),
         "_list": (pd.to_numeric(panel[list_price_col]).astype(float).to_numpy() if has_list else np.nan),
     })
     for i, c in enumerate(controls):
@@ -186,12 +228,18 @@ def prepare_panel(
     if gaps == "zero":
         units = np.where(active & np.isnan(units), 0.0, units)
     price = dense(long["_price"].to_numpy())
+    is_free = np.zeros(shape, dtype=bool)
+    if n_free:  # a free row is a period not observed, never a zero-sale period with an imputed price
+        is_free[g, t] = np.isnan(long["_price"].to_numpy())
+        units = np.where(is_free, np.nan, units)
     channel_codes = pd.factorize(keys["channel"])[0]
     if impute_price:
         listp = dense(long["_list"].to_numpy()) if has_list else None
-        price = _impute_prices(long, price, listp, g, t, channel_codes)
-    logp = np.log(price)
-    mask = active & np.isfinite(logp) & np.isfinite(units)
+        paid = np.where(units > 0, price, np.nan)  # prices at which the series actually sold
+        price = _clip_to_paid(_impute_prices(long, price, listp, g, t, channel_codes), price, paid)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logp = np.log(price)
+    mask = active & np.isfinite(logp) & np.isfinite(units) & ~is_free
     ctrl = np.stack([_fill_controls(dense(long[f"_c{i}"].to_numpy()), channel_codes)
                      for i in range(len(controls))]) if controls else np.zeros((0, *shape))
     y = np.where(mask, units, 0.0)
@@ -201,7 +249,7 @@ def prepare_panel(
         keys[a] = first_val.reindex(pd.MultiIndex.from_frame(keys[["sku", "channel"]])).to_numpy()
     return PanelArrays(keys=keys, dates=dates, y=y, logp=np.where(mask, logp, np.nan), mask=mask,
                        controls=ctrl, control_names=list(controls), sku_col=sku_col, channel_col=channel_col,
-                       gaps=gaps)
+                       gaps=gaps, n_free=n_free)
 
 
 def _dedupe(long: pd.DataFrame, *, n_controls: int) -> pd.DataFrame:
@@ -239,18 +287,24 @@ def identification(
     Columns: the key columns, ``n_obs`` (periods in the fit), ``n_positive`` (periods with
     sales), ``units`` (total), ``price_sd`` (standard deviation of log price within the series)
     and ``status``: ``no_sales`` (no unit sold), ``too_few_obs`` (fewer than ``min_obs`` periods
-    or ``min_positive`` selling periods), ``not_identified`` (``price_sd < min_price_sd`` or a
-    single price level: the data cannot tell price response from the series' level) or ``ok``.
+    or ``min_positive`` selling periods), ``not_identified`` (``price_sd < min_price_sd``, a single
+    price level on the selling periods, or a log-price sd below ``min_price_sd / 2`` on them: the
+    data cannot tell price response from the series' level, or the price varies only where
+    nothing sold, which separates the data) or ``ok``.
     """
     m = arrays.mask
     n_obs = m.sum(axis=1)
     n_pos = ((arrays.y > 0) & m).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    selling = m & (arrays.y > 0)  # price variation on zero periods alone separates (module docstring)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         sd = np.nanstd(np.where(m, arrays.logp, np.nan), axis=1)
-        levels = pd.DataFrame(np.round(np.where(m, arrays.logp, np.nan), 6)).nunique(axis=1).to_numpy()
+        sd_selling = np.nanstd(np.where(selling, arrays.logp, np.nan), axis=1)
+        levels = pd.DataFrame(np.round(np.where(selling, arrays.logp, np.nan), 6)).nunique(axis=1).to_numpy()
     units = arrays.y.sum(axis=1)
     status = np.select(
-        [units <= 0, (n_obs < min_obs) | (n_pos < min_positive), (np.nan_to_num(sd) < min_price_sd) | (levels < 2)],
+        [units <= 0, (n_obs < min_obs) | (n_pos < min_positive),
+         (np.nan_to_num(sd) < min_price_sd) | (np.nan_to_num(sd_selling) < min_price_sd / 2) | (levels < 2)],
         ["no_sales", "too_few_obs", "not_identified"], default="ok")
     out = arrays.keys.copy()
     out["n_obs"], out["n_positive"], out["units"] = n_obs, n_pos, units

@@ -7,7 +7,8 @@ Model (log-log, constant elasticity)::
 - ``by=("sku", "channel")``: one elasticity ``e`` per series; ``by=("sku",)``: one per SKU shared
   by its channels, each channel keeping its own level (channel fixed effects).
 - Time effects: ``time_effects="date"`` (default) puts one fixed effect on every period within
-  each stratum of ``time_by`` (default channel x date), absorbing day of week, yearly season,
+  each stratum of ``time_by`` (default ``"auto"``: channel x category x date for a seller's few
+  channels, SKU x date shared by the stores of a store panel, see :func:`estimate_elasticities`), absorbing day of week, yearly season,
   festivals, trend and channel-wide promotion traffic without a functional form; ``"calendar"``
   uses shared day-of-week, yearly Fourier, trend, festival-phase and holiday controls instead
   (the choice for a single series or very few series per stratum).
@@ -38,7 +39,7 @@ from channelkit.elasticity.solver import fit_fe
 from channelkit.errors import InputError
 
 Method = Literal["ppml", "ols"]
-TimeEffects = Literal["date", "calendar"]
+TimeEffects = Literal["date", "calendar", "none"]
 Engine = Literal["channelkit", "pyfixest"]
 Vcov = Literal["hetero", "nw"]
 RESULT_COLUMNS = ["sku", "channel", "elasticity", "se", "ci_low", "ci_high", "n_obs", "n_series", "status",
@@ -54,8 +55,8 @@ def check_options(*, by: Sequence[str], method: str, time_effects: str, level: f
         raise InputError(f"`by` must be ('{sku_col}', '{channel_col}') or ('{sku_col}',), but got {by}")
     if method not in ("ppml", "ols"):
         raise InputError(f"`method` must be 'ppml' or 'ols', but got {method!r}")
-    if time_effects not in ("date", "calendar"):
-        raise InputError(f"`time_effects` must be 'date' or 'calendar', but got {time_effects!r}")
+    if time_effects not in ("date", "calendar", "none"):
+        raise InputError(f"`time_effects` must be 'date', 'calendar' or 'none', but got {time_effects!r}")
     if not 0 < level < 1:
         raise InputError(f"`level` must satisfy 0 < level < 1, but got {level}")
     if vcov not in ("hetero", "nw"):
@@ -68,6 +69,26 @@ def check_options(*, by: Sequence[str], method: str, time_effects: str, level: f
 def newey_west_lag(n_periods: int, nw_lag: int | None) -> int:
     """The Newey-West lag: ``nw_lag``, else pyfixest's default ``floor(T ** 0.25)`` (5 for two years of days)."""
     return int(nw_lag) if nw_lag is not None else max(1, int(np.floor(n_periods ** 0.25)))
+
+
+AUTO = "auto"
+STORE_PANEL_CHANNELS = 10  # from this many channels a panel is read as the stores of one chain
+
+
+def _auto_strata(arrays: PanelArrays, ok: np.ndarray) -> np.ndarray:
+    """``time_by="auto"`` (see :func:`estimate_elasticities`): with fewer than ``STORE_PANEL_CHANNELS``
+    channels, channel (x category) x period; with more (a store panel), one stratum per SKU with 2+
+    fitted series (SKU x period effects shared by its stores), and channel (x category) x period for a
+    SKU fitted in one store only."""
+    keys = arrays.keys
+    fallback = keys["channel"].astype(str)
+    if "category" in keys.columns:
+        fallback = fallback + "|" + keys["category"].astype(str)
+    if keys["channel"].nunique() < STORE_PANEL_CHANNELS:
+        return pd.factorize(fallback)[0]
+    fitted = pd.Series(ok, index=keys.index).groupby(keys["sku"]).transform("sum").to_numpy()
+    label = np.where(fitted >= 2, "sku:" + keys["sku"].astype(str), "channel:" + fallback)
+    return pd.factorize(label)[0]
 
 
 def _strata(arrays: PanelArrays, time_by: Sequence[str]) -> np.ndarray:
@@ -121,7 +142,12 @@ def fit_inputs(
     """Identification, strata, response and controls shared by :func:`fit_arrays` and the pyfixest engine."""
     diag = identification(arrays, min_obs=min_obs, min_positive=min_positive, min_price_sd=min_price_sd)
     ok = diag["status"].eq("ok").to_numpy()
-    strata = _strata(arrays, time_by) if time_effects == "date" else None
+    if time_effects != "date":
+        strata = None
+    elif isinstance(time_by, str) and time_by == AUTO:
+        strata = _auto_strata(arrays, ok)
+    else:
+        strata = _strata(arrays, time_by)
     if strata is not None:  # a stratum with one fitted series leaves its slope unidentified
         counts = np.bincount(strata, weights=ok.astype(float))
         lonely = ok & (counts[strata] < 2)
@@ -177,7 +203,8 @@ def fit_arrays(
                  family=inp.family, trend=trend, max_iter=max_iter, tol=tol)
     var, n_obs = exact_slope_covariance(inp.y, logp, inp.mask, fit, slope=inp.slope, stratum=inp.strata,
                                         controls=controls, family=inp.family, lag=lag)
-    result = result_frame(arrays, inp.diag, by, inp.slope, fit.eps, var, n_obs, level, method, fit.converged)
+    result = result_frame(arrays, inp.diag, by, inp.slope, fit.eps, var, n_obs, level, method,
+                          fit.slope_converged)
     details = {"eta": fit.eta, "gamma": dict(zip(inp.names, fit.gamma)), "fit": fit, "diagnostics": inp.diag,
                "mask": inp.mask, "family": inp.family, "strata": inp.strata, "slope": inp.slope, "y": inp.y,
                "controls": inp.controls, "control_names": inp.names}
@@ -217,8 +244,12 @@ def _dense_codes(slope: np.ndarray) -> np.ndarray:
 
 def result_frame(arrays: PanelArrays, diag: pd.DataFrame, by: tuple[str, ...], slope: np.ndarray,
                   eps: np.ndarray, var: np.ndarray, n_obs: np.ndarray, level: float, method: str,
-                  converged: bool) -> pd.DataFrame:
-    """One row per slope group: estimate, se, interval, status; NaN estimates unless ``ok``."""
+                  converged: bool | np.ndarray) -> pd.DataFrame:
+    """One row per slope group: estimate, se, interval, status; NaN estimates unless ``ok``.
+
+    ``converged`` is one flag per slope (the default engine) or one for the whole fit (pyfixest);
+    only the slopes that did not settle are ``not_converged``.
+    """
     sku, ch = "sku", "channel"
     frame = diag.assign(_slope=slope)
     keys = list(by)
@@ -237,8 +268,12 @@ def result_frame(arrays: PanelArrays, diag: pd.DataFrame, by: tuple[str, ...], s
     fit_obs[has] = n_obs[dense[has]]
     status = agg["_status"].to_numpy(dtype=object)
     status[has & ~np.isfinite(se)] = "not_identified"
-    if not converged:
-        status[has] = "not_converged"
+    settled = np.asarray(converged, dtype=bool)
+    if settled.ndim == 0:  # one flag for the fit (pyfixest), else one per slope
+        settled = np.full(len(eps), bool(settled))
+    bad = np.zeros(len(agg), dtype=bool)
+    bad[has] = ~settled[dense[has]]
+    status[bad] = "not_converged"
     good = status == "ok"
     z = stats.norm.ppf(0.5 + level / 2)
     out = pd.DataFrame({sku: agg[sku], ch: agg[ch] if ch in agg else ""})
@@ -258,7 +293,7 @@ def estimate_elasticities(
     controls: Sequence[str] = (),
     method: Method = "ppml",
     time_effects: TimeEffects = "date",
-    time_by: Sequence[str] | None = None,
+    time_by: Sequence[str] | Literal["auto"] | None = None,
     trend: bool = True,
     level: float = 0.90,
     min_obs: int = 20,
@@ -283,8 +318,15 @@ def estimate_elasticities(
     ``not_converged``), ``method``, ``price_sd`` (sd of log price), ``units`` (total).
     ``controls`` are panel columns with one shared coefficient (e.g. ``promo``, ``feature``).
     ``time_by`` names the strata of the period effects; it may name series attributes of the
-    panel such as ``category``. Default ``None``: channel x category x period when the panel has
-    a ``category`` column (categories have their own yearly season), else channel x period.
+    panel such as ``category``. Default ``None`` = ``"auto"``, decided by measurement
+    (docs/elasticity.md): a panel of fewer than 10 channels (a seller's sales channels, each with
+    its own calendar of promotions, festivals and weekday profile) gets channel x category x period
+    effects (channel x period without a ``category`` column); a panel of 10 or more channels (the
+    stores of a chain, which share a calendar) gets one period effect per SKU and period shared by
+    its stores, the field's per-brand "store + week" design, so a SKU's elasticity comes from its
+    own price differences across stores and never from its price relative to the substitutes on
+    the same shelf (which measures own minus cross effects when shelf prices co-move). A SKU sold
+    in one store only keeps the store x category effects. ``("sku",)`` forces the per-SKU design.
     ``trend`` adds a linear trend per series. ``engine="pyfixest"`` fits the same model with
     pyfixest's ``fepois``/``feols`` (:mod:`.fixest`; same numbers, far slower, small panels only).
     ``vcov="hetero"`` (default) gives heteroskedasticity-robust errors; ``vcov="nw"`` Newey-West
@@ -295,14 +337,20 @@ def estimate_elasticities(
     if engine not in ("channelkit", "pyfixest"):
         raise InputError(f"`engine` must be 'channelkit' or 'pyfixest', but got {engine!r}")
     if time_by is None:
-        time_by = (channel_col, "category") if "category" in panel.columns else (channel_col,)
+        time_by = AUTO
     check_options(by=by, method=method, time_effects=time_effects, level=level, sku_col=sku_col,
                   channel_col=channel_col, vcov=vcov, nw_lag=nw_lag)
-    attrs = [c for c in time_by if c not in (sku_col, channel_col)]
+    if isinstance(time_by, str) and time_by != AUTO:
+        raise InputError(f"`time_by` must be 'auto' or a list of columns, but got {time_by!r}")
+    if time_by == AUTO:
+        attrs = ["category"] if "category" in panel.columns else []
+    else:
+        attrs = [c for c in time_by if c not in (sku_col, channel_col)]
     arrays = prepare_panel(panel, controls=controls, date_col=date_col, sku_col=sku_col, channel_col=channel_col,
                            units_col=units_col, price_col=price_col, list_price_col=list_price_col,
                            series_attrs=attrs, gaps=gaps)
-    time_by = tuple("channel" if c == channel_col else "sku" if c == sku_col else c for c in time_by)
+    if time_by != AUTO:
+        time_by = tuple("channel" if c == channel_col else "sku" if c == sku_col else c for c in time_by)
     options = dict(by=tuple("sku" if c == sku_col else "channel" for c in by), method=method,
                    time_effects=time_effects, time_by=time_by, trend=trend, level=level, min_obs=min_obs,
                    min_positive=min_positive, min_price_sd=min_price_sd, vcov=vcov, nw_lag=nw_lag)

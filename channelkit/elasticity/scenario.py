@@ -10,14 +10,15 @@ cross-channel elasticity of channel ``c``'s demand to the same SKU's price on ``
 :mod:`.cross`; pooled over SKUs when it has no ``sku`` column). Point values use the estimates;
 intervals are quantiles over ``n_draws`` parameter draws from independent normals with the
 estimates' standard errors (seeded), so they carry estimation uncertainty, not demand noise.
-Rows with channel ``ALL`` sum each SKU over its channels (the net effect after cannibalisation).
+Rows with channel ``ALL`` sum each SKU over its channels (the net effect after cannibalisation);
+their ``price``/``new_price`` are the unit-weighted mean prices before and after.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from channelkit.elasticity.design import check_panel
+from channelkit.elasticity.design import check_panel, drop_free
 from channelkit.errors import InputError
 
 BASE_COLUMNS = ["sku", "channel", "price", "units", "unit_cost", "commission_rate"]
@@ -27,9 +28,11 @@ def baseline_from_panel(panel: pd.DataFrame, *, window: int = 28, date_col: str 
     """Baseline per SKU x channel from the last ``window`` days of a panel.
 
     ``units`` = mean units per day over the window (days without a row count as 0), ``price`` =
-    units-weighted mean paid price over the window (last known price if nothing sold).
+    units-weighted mean paid price over the window (last known price if nothing sold). Rows with
+    price 0 (free items) are left out, with a warning giving their count.
     """
     check_panel(panel, columns=[date_col, "sku", "channel", "units", "price"])
+    panel, _ = drop_free(panel, what="the baseline (free items are not priced demand)")
     dates = pd.to_datetime(panel[date_col])
     recent = panel[dates > dates.max() - pd.Timedelta(days=window)].copy()
     recent["_rev"] = recent["units"].clip(lower=0) * recent["price"].fillna(0)
@@ -130,8 +133,12 @@ def _summarise(b: pd.DataFrame, p1: np.ndarray, dlogq: np.ndarray, known: np.nda
     lo_q, hi_q = 0.5 - level / 2, 0.5 + level / 2
     codes, skus = pd.factorize(b["sku"])
     rows = b[["sku", "channel", "price"]].assign(new_price=p1, units=q0, new_units=q1[0], elasticity_known=known)
-    total = pd.DataFrame({"sku": skus, "channel": "ALL", "price": np.nan, "new_price": np.nan,
-                          "units": np.bincount(codes, q0), "new_units": np.bincount(codes, q1[0]),
+    units0, units1 = np.bincount(codes, q0), np.bincount(codes, q1[0])
+    with np.errstate(divide="ignore", invalid="ignore"):  # ALL: unit-weighted mean prices, never NaN
+        mean0 = np.where(units0 > 0, np.bincount(codes, p0 * q0) / units0, pd.Series(p0).groupby(codes).mean().to_numpy())
+        mean1 = np.where(units1 > 0, np.bincount(codes, p1 * q1[0]) / units1, pd.Series(p1).groupby(codes).mean().to_numpy())
+    total = pd.DataFrame({"sku": skus, "channel": "ALL", "price": mean0, "new_price": mean1,
+                          "units": units0, "new_units": units1,
                           "elasticity_known": pd.Series(known).groupby(codes).all().to_numpy()})
     for name, m in measures.items():
         rows[name] = m[0]

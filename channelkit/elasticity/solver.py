@@ -44,6 +44,7 @@ class FEFit:
     n_iter: int
     converged: bool
     n_params: int
+    slope_converged: np.ndarray | None = None
 
 
 def _weights(y: np.ndarray, eta: np.ndarray, mask: np.ndarray, family: Family) -> tuple[np.ndarray, np.ndarray]:
@@ -113,12 +114,9 @@ def _gamma_step(controls: np.ndarray, w: np.ndarray, r: np.ndarray, x: np.ndarra
     k = controls.shape[0]
     ginv = _gram(w, basis)
     zt = np.stack([_within(controls[j], w, x, slope, n_slopes, basis, ginv) for j in range(k)])
-    grad = np.array([np.sum(r * zt[j]) for j in range(k)])
-    hess = np.empty((k, k))
-    for i in range(k):
-        wz = w * zt[i]
-        for j in range(i, k):
-            hess[i, j] = hess[j, i] = np.sum(wz * zt[j])
+    flat = zt.reshape(k, -1)
+    grad = flat @ r.ravel()
+    hess = (flat * w.ravel()[None, :]) @ flat.T  # one matrix product instead of K^2 sums
     return np.linalg.lstsq(hess, grad, rcond=None)[0]
 
 
@@ -209,9 +207,23 @@ def fit_fe(
         if change < tol:
             converged = True
             break
+    slope_ok = np.ones(n_slopes, dtype=bool) if converged else _settled_slopes(d_eps, eps, tol)
     n_params = int((n_obs > 0).sum()) * basis.shape[0] + n_slopes + int((delta > DEAD / 2).sum()) + gamma.size
     return FEFit(theta=theta, basis=basis, eps=eps, delta=delta, gamma=gamma, eta=eta, n_iter=it,
-                 converged=converged, n_params=n_params)
+                 converged=converged, n_params=n_params, slope_converged=slope_ok)
+
+
+MAX_SLOPE = 20.0  # |elasticity| beyond this is a slope running away (separated data), not an estimate
+
+
+def _settled_slopes(d_eps: np.ndarray, eps: np.ndarray, tol: float) -> np.ndarray:
+    """Per slope, after the sweeps ran out: did it settle (last step below ``sqrt(tol)``, a finite size)?
+
+    One series whose slope runs away (its data separated: price predicts zero sales perfectly) keeps
+    the whole fit from meeting ``tol``; the other slopes have settled long before and keep their
+    numbers, so convergence is judged per slope, not for the fit.
+    """
+    return (np.abs(d_eps) < np.sqrt(tol)) & (np.abs(eps) < MAX_SLOPE)
 
 
 def slope_covariance(
@@ -280,6 +292,7 @@ def gamma_covariance(
     family: Family = "poisson",
     cluster: np.ndarray | None = None,
     n_sweeps: int = 200,
+    hac: tuple[np.ndarray, int] | None = None,
 ) -> np.ndarray:
     """Robust (sandwich) covariance of the shared coefficients ``gamma``, optionally clustered.
 
@@ -287,13 +300,20 @@ def gamma_covariance(
     parameter (intercepts, slopes and period effects) by alternating weighted projections, as
     fixest does, and ``w``/``r`` are the working weights and residuals. Without ``cluster``
     (heteroskedasticity-robust, errors independent across cells) ``M = sum r^2 z~ z~' * n/(n - p)``.
-    With ``cluster`` (``(G,)`` cluster code per series, e.g. its SKU) the scores are summed within
+    ``cluster`` may also be ``(G, T)``, one code per cell (e.g. SKU x block of periods; then no
+    parameter counts as nested). With ``cluster`` (``(G,)`` cluster code per series, e.g. its SKU) the scores are summed within
     each cluster over all its series and periods, ``M = sum_c S_c S_c' * C/(C - 1) * (n - 1)/(n - p_c)``
     with ``S_c = sum_{gt in c} r z~``: robust to any autocorrelation over time and any correlation
     between the series of a cluster (Liang-Zeger; fixest's default small-sample factors, ``p_c``
     counting the parameters not nested in the clusters, i.e. without the series terms). The
     alternating projections stop when a sweep moves the control by less than 1e-10 of its scale,
     or after ``n_sweeps``.
+
+    ``hac=(group, lag)`` (``group`` a ``(G,)`` code per series, e.g. its SKU) replaces the clusters by
+    a Driscoll-Kraay meat within each group: the scores of a group's series are summed per period,
+    ``S_ct``, and ``M = sum_c sum_{|t - s| <= lag} (1 - |t - s| / (lag + 1)) S_ct S_cs'`` times the
+    factor above: robust to shocks shared by a SKU's channels and persisting up to ``lag`` periods,
+    without the rank deficiency of a cluster count close to the number of coefficients.
     """
     n_slopes = fit.eps.size
     mask = mask & (slope >= 0)[:, None]
@@ -318,16 +338,35 @@ def gamma_covariance(
         zt.append(z)
     zt = np.stack(zt)
     k = zt.shape[0]
-    bread = np.array([[np.sum(w * zt[i] * zt[j]) for j in range(k)] for i in range(k)])
+    flat = zt.reshape(k, -1)
+    bread = (flat * w.ravel()[None, :]) @ flat.T
     inv = np.linalg.pinv(bread)
     n_total = int(mask.sum())
+    if hac is not None:  # Driscoll-Kraay within SKU: scores summed over a SKU's series per period
+        group, lag = hac
+        codes = np.unique(group, return_inverse=True)[1].ravel()
+        per = np.stack([np.stack([np.bincount(codes, (r * zt[j])[:, t], minlength=codes.max() + 1)
+                                  for t in range(r.shape[1])], axis=1) for j in range(k)], axis=2)  # (C, T, K)
+        meat = np.einsum("ctk,ctl->kl", per, per)
+        for lag_l, weight in enumerate(1.0 - np.arange(1, lag + 1) / (lag + 1), start=1):
+            cross = np.einsum("ctk,ctl->kl", per[:, lag_l:], per[:, :-lag_l])
+            meat += weight * (cross + cross.T)
+        n_clusters = int((np.bincount(codes, mask.sum(axis=1)) > 0).sum())
+        adj = n_clusters / max(n_clusters - 1, 1) * (n_total - 1) / max(n_total - fit.n_params, 1)
+        return inv @ meat @ inv * adj
     if cluster is None:
-        meat = np.array([[np.sum(r * r * zt[i] * zt[j]) for j in range(k)] for i in range(k)])
+        meat = (flat * (r * r).ravel()[None, :]) @ flat.T
         return inv @ meat @ inv * n_total / max(n_total - fit.n_params, 1)
-    codes = np.unique(np.asarray(cluster), return_inverse=True)[1].ravel()
-    scores = np.stack([np.bincount(codes, (r * zt[j]).sum(axis=1)) for j in range(k)], axis=1)  # (C, K)
-    used = np.bincount(codes, mask.sum(axis=1)) > 0
-    n_clusters = int(used.sum())
-    nested = int((mask.sum(axis=1) > 0).sum()) * fit.basis.shape[0]  # series terms sit inside a cluster
+    cluster = np.asarray(cluster)
+    if cluster.ndim == 2:  # one code per cell, e.g. SKU x block of periods (series terms span several)
+        codes = np.unique(cluster[mask], return_inverse=True)[1].ravel()
+        scores = np.stack([np.bincount(codes, (r * zt[j])[mask]) for j in range(k)], axis=1)
+        n_clusters = int(codes.max()) + 1 if codes.size else 0
+        nested = 0
+    else:
+        codes = np.unique(cluster, return_inverse=True)[1].ravel()
+        scores = np.stack([np.bincount(codes, (r * zt[j]).sum(axis=1)) for j in range(k)], axis=1)  # (C, K)
+        n_clusters = int((np.bincount(codes, mask.sum(axis=1)) > 0).sum())
+        nested = int((mask.sum(axis=1) > 0).sum()) * fit.basis.shape[0]  # series terms sit inside a cluster
     adj = n_clusters / max(n_clusters - 1, 1) * (n_total - 1) / max(n_total - (fit.n_params - nested), 1)
     return inv @ (scores.T @ scores) @ inv * adj

@@ -3,13 +3,15 @@
 The generator's expected units are ``lambda = lambda0 * M`` with, on festival days, the total
 festival factor
 
-    M[line] = festival_multiplier(channel, day) * (unit_price / list_price) ** elasticity(sku, channel)
+    M[line] = festival_multiplier(channel, day) * (unit_price / list_price) ** (elasticity(sku, channel)
+              + sum of the SKU's cross-price elasticities)
 
 where the multiplier is the product over the day's festival phases of
 ``truth["festival_channel_multipliers"][channel][event][phase]`` (ramp phases, ``presale`` and the
 Spring Festival's ``pre``, take the k-th of n days to the power ``k / n``; see
 ``channelkit.data.sample``), and the price term applies on the festival's discount days
-(``truth["festival_discounts"]``). Without the festival, the same line would be expected at
+(``truth["festival_discounts"]``; a festival cut lowers the substitutes' prices by the same share, so
+their cross elasticities from ``truth["cross_price_elasticity"]`` add to the own one). Without the festival, the same line would be expected at
 ``lambda / M``, so each sold unit carries ``1 - 1/M`` incremental units in expectation:
 
     incremental(event, channel) = sum over lines in the window of units * (1 - 1 / M).
@@ -62,6 +64,10 @@ def _price_log_factor(lines: pd.DataFrame, truth: dict) -> np.ndarray:
                    & (lines["date"] <= pd.Timestamp(cut.end))).to_numpy()
     elasticity = pd.DataFrame(truth["elasticity"]).set_index(["sku", "channel"])["elasticity"]
     e = elasticity.reindex(pd.MultiIndex.from_frame(lines[["sku", "channel"]])).to_numpy(dtype=float)
+    # a festival cut lowers every SKU of the channel by the same share, so the substitutes' cross
+    # elasticities (truth["cross_price_elasticity"], same channel) add to the own one
+    cross = pd.DataFrame(truth.get("cross_price_elasticity", []), columns=["sku", "elasticity"])
+    e = e + lines["sku"].map(cross.groupby("sku")["elasticity"].sum()).fillna(0.0).to_numpy(dtype=float)
     ratio = lines["unit_price"].to_numpy(dtype=float) / lines["list_price"].to_numpy(dtype=float)
     return np.where(on_cut, e * np.log(ratio), 0.0)
 

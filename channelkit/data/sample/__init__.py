@@ -19,6 +19,15 @@ Expected units per SKU x channel x day (``demand.py``)::
     lambda = base * exp(growth * t) * weekly[channel][dow] * yearly[category](doy)
              * festival[channel](date) * feature_lift(promo) * dip(post-promo)
              * (paid_price / reference_price) ** elasticity
+             * prod_k (paid_price_k / reference_price_k) ** cross_elasticity[sku, k]   (same channel)
+             * exp(sku_shock[sku, week] + shelf_shock[channel, category, week] - var / 2)
+
+The last two lines are the substitution between the SKUs of a category and the demand shocks
+(``substitution.py``): SKUs are grouped into shelves of four within their category; about half
+the ordered pairs of a shelf substitute (cross elasticity U(0.1, 0.4), other pairs 0); each SKU
+has a weekly AR(1) shock (rho 0.7, sd 0.10) shared by its channels, and each channel x category x
+week a shock (sd 0.06) shared by the category's SKUs on that channel. Both shocks are mean-one
+multipliers independent of prices.
 
 Order lines are negative binomial around ``lambda / E[line size]`` (shape 20, mildly
 over-dispersed) with 1-3 units each, so expected units are exactly ``lambda``; lines are grouped
@@ -44,6 +53,11 @@ truth.json keys
 - ``cross_channel_elasticity``: [] (no cross-channel price effect in this sample; rows would be
   {sku, channel, other_channel, elasticity}).
 - ``category_elasticity`` {category: mean elasticity the series deviate from (sd 0.3, clipped)}.
+- ``cross_price_elasticity``: [{category, sku, other_sku, elasticity}]: the elasticity of ``sku``'s
+  expected units with respect to ``other_sku``'s paid price on the same channel (positive:
+  substitutes), for the non-zero pairs only (every pair not listed is 0).
+- ``substitution``: {shelf_size, share_nonzero, cross_range, shelves: {sku: shelf label},
+  sku_shock: {period, rho, sd}, shelf_shock: {period, sd, by}} (the parameters, not the draws).
 - ``series``: [{sku, channel, base, growth, reference_price}]: ``base`` units/day at the start
   (before weekly/yearly/festival effects, at the reference price), ``growth`` per year (log),
   ``reference_price`` in CNY.

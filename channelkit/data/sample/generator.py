@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from channelkit.data.sample import catalog, customers, demand, effects, prices, promotions
+from channelkit.data.sample import catalog, customers, demand, effects, prices, promotions, substitution
 from channelkit.data.sample.events import make_events
 from channelkit.data.sample.inventory import make_inventory
 from channelkit.data.sample.journeys import make_journeys
@@ -74,23 +74,41 @@ def _blocks(n_skus: int, n_ch: int) -> list[slice]:
     return [slice(s * n_ch, min(s + BLOCK_SKUS, n_skus) * n_ch) for s in range(0, n_skus, BLOCK_SKUS)]
 
 
+def _cross_terms(sub: substitution.Substitution, series: demand.Series, shelf: np.ndarray, paid: np.ndarray,
+                 promo_disc: np.ndarray, n_ch: int) -> tuple[np.ndarray, np.ndarray]:
+    """Log cross-price multipliers (:mod:`.substitution`) at the paid prices and at the prices without
+    the channels' promotion cuts (for the promotions' baseline), each (S, D) float32."""
+    ref = 100.0 * series.ref_price[:, None]
+    no_promo = np.where(promo_disc[series.chan_idx] > 0, shelf, paid)
+    return (sub.log_cross(np.log(paid / ref).astype(np.float32), n_ch),
+            sub.log_cross(np.log(no_promo / ref).astype(np.float32), n_ch))
+
+
 def _pass_prices_demand(rng: np.random.Generator, series: demand.Series, dates: pd.DatetimeIndex,
                         eff: effects.CalendarEffects, promo_disc: np.ndarray, lift: np.ndarray, dip: np.ndarray,
-                        discount: np.ndarray, categories: list[str], n_ch: int, progress: bool) -> Market:
-    """Pass 1: shelf and paid prices and expected units per series and day, and their channel sums."""
+                        discount: np.ndarray, categories: list[str], n_ch: int, progress: bool,
+                        sub: substitution.Substitution) -> Market:
+    """Pass 1: shelf and paid prices of every series, then expected units per series and day (with
+    the substitution between SKUs, which needs every price first) and their channel sums."""
     n_s, n_d = len(series), len(dates)
     paid = np.empty((n_s, n_d), np.int32)
     shelf = np.empty((n_s, n_d), np.int32)
     lam = np.empty((n_s, n_d), np.float32)
     units, no_promo, revenue, orders = (np.zeros((n_ch, n_d)) for _ in range(4))
     line_size = demand.mean_line_size(categories)
-    for rows in tqdm(_blocks(len(series) // n_ch, n_ch), desc="prices", disable=not progress):
+    blocks = _blocks(len(series) // n_ch, n_ch)
+    for rows in tqdm(blocks, desc="prices", disable=not progress):
         c = series.chan_idx[rows]
         shelf[rows] = prices.shelf_cents(series.ref_price[rows], prices.log_price_walk(rng, len(c), n_d))
         paid[rows] = prices.paid_cents(shelf[rows], discount[c])
+    cross, cross_no_promo = _cross_terms(sub, series, shelf, paid, promo_disc, n_ch)
+    for rows in tqdm(blocks, desc="demand", disable=not progress):
+        c = series.chan_idx[rows]
         block = demand.expected_units(series, rows, dates, paid[rows], eff, lift, dip)
+        block *= np.exp(cross[rows]) * sub.shock(series.sku_idx[rows], c, series.cat_idx[rows])  # substitution.py
         lam[rows] = block
         undo = np.where(promo_disc[c] > 0, (shelf[rows] / paid[rows]) ** series.elasticity[rows, None], 1.0)
+        undo *= np.exp(cross_no_promo[rows] - cross[rows])  # the promotion also cut the substitutes' prices
         shaped = (-1, n_ch, n_d)
         units += block.reshape(shaped).sum(0)
         no_promo += (block * undo / (lift[c] * dip[c])).reshape(shaped).sum(0)
@@ -153,8 +171,9 @@ def run(out_dir: Path, seed: int, scale: str, fmt: str | None, progress: bool) -
     ref = prices.reference_prices(r_price, np.repeat(products["list_price"].to_numpy(), n_ch),
                                   np.tile(factor, len(products)))
     series = demand.draw_series(r_series, products, channels, categories, ref)
+    sub = substitution.draw_substitution(seed, products["category"].to_numpy(), n_ch, len(categories), dates)
     market = _pass_prices_demand(r_price, series, dates, eff, promo_disc, lift, dip,
-                                 np.maximum(promo_disc, eff.festival_discount), categories, n_ch, progress)
+                                 np.maximum(promo_disc, eff.festival_discount), categories, n_ch, progress, sub)
     anon = np.array([ANONYMOUS_SHARE.get(ch, 0.0) for ch in channels])[:, None]
     pool = customers.build_pool(r_cust, market.orders * (1.0 - anon), customers.draw_parameters(r_cust))
     online = np.array([ch not in ANONYMOUS_SHARE for ch in channels])
@@ -179,6 +198,7 @@ def run(out_dir: Path, seed: int, scale: str, fmt: str | None, progress: bool) -
         write_table(out_dir, name, frame, _default_format(scale, fmt, name))
         rows[name] = len(frame)
     truth = _truth(seed, scale, fmt, rows, series, products, channels, categories, promos, dates, market)
+    truth.update(substitution.substitution_truth(sub, products["sku"].to_numpy(), products["category"].to_numpy()))
     return dict(truth, **eff.truth, attribution=attribution, marketing=mkt_truth, inventory=inv_truth,
                 customers=dict(pool.truth, anonymous_share=ANONYMOUS_SHARE,
                                n_one_time_customers_added=int(pool.next_new - pool.n_customers)))
