@@ -294,17 +294,22 @@ def _objective(prob: _Problem, cols: list[np.ndarray], lifts: list, beta: np.nda
     return out
 
 
-def unique_variation(data: ModelData, fit: Fit) -> np.ndarray:
-    """Per channel: the share of its chosen feature's variance left after the baseline and the other
-    channels' features explain what they can (1 = fully separate, 0 = not identifiable from data)."""
+def unique_variation(data: ModelData, columns: np.ndarray, *, pinned: np.ndarray | None = None) -> np.ndarray:
+    """Per channel (column): the share of its variance left after the baseline and the other
+    channels' columns explain what they can (1 = fully separate, 0 = not identifiable from data).
+    Pass the spend (``data.spend``) or a fit's features. Channels in ``pinned`` (those with a lift
+    test: their effect is measured, not inferred) are not counted among the others."""
     q = _projector(data.base, np.ones(data.n))
-    feats = fit.features(data)
-    centred = feats - feats.mean(0)
-    proj = feats - q @ (q.T @ feats)
-    out = np.zeros(feats.shape[1])
-    for c in range(feats.shape[1]):
-        others = np.delete(proj, c, axis=1)
-        coef = np.linalg.lstsq(others, proj[:, c], rcond=None)[0] if others.size else np.zeros(0)
-        left = proj[:, c] - (others @ coef if others.size else 0.0)
+    pinned = np.zeros(columns.shape[1], dtype=bool) if pinned is None else np.asarray(pinned, bool)
+    centred = columns - columns.mean(0)
+    proj = columns - q @ (q.T @ columns)
+    out = np.zeros(columns.shape[1])
+    for c in range(columns.shape[1]):
+        keep = ~pinned
+        keep[c] = False
+        others = proj[:, keep]
+        left = proj[:, c]
+        if others.shape[1]:
+            left = left - others @ np.linalg.lstsq(others, left, rcond=None)[0]
         out[c] = float(left @ left) / max(float(centred[:, c] @ centred[:, c]), 1e-300)
     return out

@@ -108,7 +108,12 @@ def fit_model_data(data: ModelData, *, lift_tests: pd.DataFrame | None = None, l
                      rng=rng, init=first.choice)
     draws = bootstrap_fits(data, grid, point, n_boot=n_boot, block=block, lift=lift, sigma2=sigma2,
                            prior_weight=prior_weight, seed=seed, n_jobs=n_jobs)
-    unique = unique_variation(data, point)
+    pinned = np.zeros(len(data.channels), dtype=bool)
+    if lift is not None:
+        pinned[np.unique(lift.channel)] = True
+    # identifiable: own variation both in the spend itself and in the fitted response to it
+    unique = np.minimum(unique_variation(data, data.spend, pinned=pinned),
+                        unique_variation(data, point.features(data), pinned=pinned))
     opts = dict(n_boot=n_boot, block=block, n_starts=n_starts, prior_weight=prior_weight, seed=seed)
     return MMMResult(data, grid, point, draws, float(level), float(sigma2), lift, unique,
                      _status(data, unique, lift), opts)
