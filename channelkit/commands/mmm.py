@@ -122,7 +122,10 @@ def run(args: argparse.Namespace) -> int:
     table = channel_summary(result)
     message = f"{len(table)} channels, {(table['status'] == 'ok').sum()} identifiable"
     if args.budget is not None:
-        plan = optimise_budget(result, total=args.budget, bounds=tuple(args.bounds))
+        try:
+            plan = optimise_budget(result, total=args.budget, bounds=tuple(args.bounds))
+        except InputError as exc:
+            raise ConfigError(f"--budget/--bounds: {exc}") from exc
         keep = ["channel", "optimal_spend", "advised_spend", "advised", "expected_gain", "gain_lo", "gain_hi"]
         table = table.merge(plan[keep], on="channel", how="left")
         a = plan.attrs

@@ -8,7 +8,7 @@ Spend per paid marketing channel ``c`` and day ``d``::
 online demand (7-day mean of expected online orders over its average, to the power 0.5),
 ``boost_c`` multiplies spend on the pre-sale and peak days of 618 and Double 11 for every channel
 at once (correlated festival pushes, x1.6-2.6) and ``flight_c`` is a weekly budget decision per
-channel, lognormal with log-sd ``FLIGHT_SD``; the channels that run in flights (KOL, display)
+channel, lognormal with log-sd ``FLIGHT_SD``; the channels that run in flights (social, KOL, e-mail/SMS, display)
 spend only ``DARK_LEVEL`` of that in ``DARK_WEEK_P`` of weeks (off air but for retargeting). These independent weekly moves are what lets a
 marketing mix model tell the channels apart.
 
@@ -57,8 +57,8 @@ DARK_LEVEL = 0.05
 ROAS_SD = 0.1
 # channel -> (budget share, festival boost, runs in flights)
 BUDGET: dict[str, tuple[float, float, bool]] = {
-    "search": (0.30, 1.8, False), "social": (0.20, 1.6, False), "kol": (0.22, 2.6, True),
-    "email_sms": (0.06, 1.6, False), "affiliate": (0.12, 1.8, False), "display": (0.10, 1.6, True),
+    "search": (0.30, 1.8, False), "social": (0.20, 1.6, True), "kol": (0.22, 2.6, True),
+    "email_sms": (0.06, 1.6, True), "affiliate": (0.12, 1.8, False), "display": (0.10, 1.6, True),
 }
 # channel -> (adstock kind, parameters, Hill half-saturation (x mean adstock), Hill slope, target ROAS)
 EFFECT: dict[str, tuple[str, dict, float, float, float]] = {
