@@ -67,8 +67,8 @@ def test_cli_on_the_sample_with_budget(sample_dir, tmp_path) -> None:
 def test_cli_errors_name_the_option(tmp_path) -> None:
     panel = tmp_path / "p.csv"
     rng = np.random.default_rng(0)
-    pd.DataFrame({"date": pd.date_range("2024-01-01", periods=30), "sales": 100 + rng.normal(0, 1, 30),
-                  "a": rng.uniform(1, 3, 30)}).to_csv(panel, index=False)
+    pd.DataFrame({"date": pd.date_range("2024-01-01", periods=200), "sales": 100 + rng.normal(0, 1, 200),
+                  "a": rng.uniform(1, 3, 200)}).to_csv(panel, index=False)
     out = str(tmp_path / "o.csv")
     assert cli_main(["mmm", "--panel", str(panel), "--spend-cols", "a", "zz", "--out", out]) == 2
     assert cli_main(["mmm", "--panel", str(panel), "--spend-cols", "a", "--level", "120", "--out", out]) == 2
