@@ -66,28 +66,43 @@ def _bounds(result: MMMResult, bounds, spend: np.ndarray) -> tuple[np.ndarray, n
     return lo, hi
 
 
+def _feasible_start(x0: np.ndarray, free: np.ndarray, lo: np.ndarray, hi: np.ndarray, total: float) -> np.ndarray:
+    """``x0`` clipped to its bounds, with the ``free`` channels (or, when they cannot, every channel
+    with room) shifted so that the total is exact."""
+    x = np.clip(x0, lo, hi)
+    for movable in (free, hi > lo):
+        rest = total - x[~movable].sum()
+        if movable.any() and lo[movable].sum() <= rest * (1 + 1e-12) and rest <= hi[movable].sum() * (1 + 1e-12):
+            x[movable] = project_budget(x[movable], lo[movable], hi[movable], rest)
+            return x
+    raise InputError(f"the budget {total:,.2f} is outside the bounds' range {lo.sum():,.2f}..{hi.sum():,.2f}")
+
+
 def _maximise(result: MMMResult, free: np.ndarray, x0: np.ndarray, lo: np.ndarray, hi: np.ndarray,
               total: float, spend: np.ndarray) -> np.ndarray:
-    """Best allocation of ``total`` over the channels in ``free`` (others fixed at ``x0``)."""
-    x = x0.copy()
+    """Best allocation of ``total`` over the channels in ``free``; the others stay at ``x0`` within
+    their bounds. The result always satisfies the bounds and the total exactly."""
+    x = _feasible_start(x0, free, lo, hi, total)
+    free = free & (hi > lo)
     if free.sum() < 2:
         return x
     budget = total - x[~free].sum()
     idx = np.flatnonzero(free)
+    spend = np.where(spend > 0, spend, 1.0)  # a channel without spend has no curve to move along
     scale = spend[idx]
 
     def negative(z: np.ndarray) -> float:
-        lam = np.ones(len(spend))
+        lam = x / spend
         lam[idx] = z  # z = multiplier of current spend
-        lam[~free] = x[~free] / spend[~free]
         return -float(contributions(result, result.point, scale=lam)[idx].sum()) / max(budget, 1e-9)
 
-    z0 = project_budget(x[idx], lo[idx], hi[idx], budget) / scale
+    z0 = x[idx] / scale
     res = minimize(negative, z0, method="SLSQP", bounds=list(zip(lo[idx] / scale, hi[idx] / scale)),
                    constraints=[{"type": "eq", "fun": lambda z: (z * scale).sum() / budget - 1.0}],
                    options={"maxiter": 200, "ftol": 1e-10})
     cand = project_budget(res.x * scale, lo[idx], hi[idx], budget)
-    x[idx] = cand if -negative(cand / scale) >= -negative(z0) else z0 * scale
+    if -negative(cand / scale) >= -negative(z0):
+        x[idx] = cand
     return x
 
 
