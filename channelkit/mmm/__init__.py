@@ -9,7 +9,8 @@ result; ``optimise_budget`` moves the budget where the interval says it pays. do
 from channelkit.mmm.model import MMMResult, fit_mmm, fit_model_data
 from channelkit.mmm.optimise import optimise_budget
 from channelkit.mmm.outputs import channel_summary, decomposition, diagnostics, response_curves
-from channelkit.mmm.panel import dataset_panel
+from channelkit.mmm.compare import roas_comparison
+from channelkit.mmm.panel import CONTROL_COLUMNS, dataset_panel
 
-__all__ = ["MMMResult", "channel_summary", "dataset_panel", "decomposition", "diagnostics", "fit_mmm",
-           "fit_model_data", "optimise_budget", "response_curves"]
+__all__ = ["CONTROL_COLUMNS", "MMMResult", "channel_summary", "dataset_panel", "decomposition", "diagnostics", "fit_mmm",
+           "fit_model_data", "optimise_budget", "response_curves", "roas_comparison"]
