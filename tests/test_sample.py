@@ -189,7 +189,8 @@ def _festival_lift(panel: pd.DataFrame, tables: dict, truth: dict, channel: str,
     """Estimate a festival multiplier on ``days`` and its standard error.
 
     For each SKU, its base level is the ratio sum(units) / sum(g) over the regular days from 7 weeks
-    before the first to 3 weeks after the last of ``days``, where g = weekly x yearly x trend x (paid / reference) ** elasticity x media multiplier from the truth;
+    before the first to 3 weeks after the last of ``days``, where g = weekly x yearly x trend x (paid / reference) ** elasticity from the truth;
+    times the day's media multiplier (``truth["media"]["online_multiplier"]``) on online channels;
     the expected units on a festival day without the festival are base x g(day). The multiplier is
     sum(observed) / sum(expected) over SKUs and ``days``; its SE comes from the delta method with the
     variance model var(units) = 2 mu + mu^2 / 20.

@@ -12,5 +12,5 @@ from channelkit.mmm.outputs import channel_summary, decomposition, diagnostics, 
 from channelkit.mmm.compare import roas_comparison
 from channelkit.mmm.panel import CONTROL_COLUMNS, dataset_panel
 
-__all__ = ["CONTROL_COLUMNS", "MMMResult", "channel_summary", "dataset_panel", "decomposition", "diagnostics", "fit_mmm",
-           "fit_model_data", "optimise_budget", "response_curves", "roas_comparison"]
+__all__ = ["CONTROL_COLUMNS", "MMMResult", "channel_summary", "dataset_panel", "decomposition", "diagnostics",
+           "fit_mmm", "fit_model_data", "optimise_budget", "response_curves", "roas_comparison"]

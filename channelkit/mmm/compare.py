@@ -25,4 +25,5 @@ def roas_comparison(summary: pd.DataFrame, economics: pd.DataFrame, *, models: l
         journeys = journeys[journeys["model"].isin(models)]
     journeys = journeys.rename(columns={"model": "method"}).assign(roas_lo=float("nan"), roas_hi=float("nan"))
     out = pd.concat([mmm, journeys], ignore_index=True)
-    return out[["channel", "method", "roas", "roas_lo", "roas_hi"]].sort_values(["channel", "method"], ignore_index=True)
+    out = out[["channel", "method", "roas", "roas_lo", "roas_hi"]]
+    return out.sort_values(["channel", "method"], ignore_index=True)

@@ -86,7 +86,8 @@ def prepare_panel(frame: pd.DataFrame, *, date_col: str = "date", target_col: st
     data.index.name = "date"
     for c in spend_cols:
         if (data[c] < 0).any():
-            raise InputError(f"spend column {c!r} has negative values on {reprlib.repr(list(data.index[data[c] < 0][:5].date))}")
+            days = list(data.index[data[c] < 0][:5].date)
+            raise InputError(f"spend column {c!r} has negative values on {reprlib.repr(days)}")
     if data.index.duplicated().any():
         dup = data.index[data.index.duplicated()][:5]
         raise InputError(f"date column {date_col!r} repeats dates {reprlib.repr([str(d.date()) for d in dup])}: "
@@ -119,7 +120,8 @@ def _period_days(index: pd.DatetimeIndex) -> int:
 
 
 def baseline_design(dates: pd.DatetimeIndex, period_days: int, controls: pd.DataFrame | None = None, *,
-                    yearly_order: int = YEARLY_ORDER, festivals: bool = True) -> tuple[np.ndarray, list[str], list[str]]:
+                    yearly_order: int = YEARLY_ORDER,
+                    festivals: bool = True) -> tuple[np.ndarray, list[str], list[str]]:
     """The baseline columns, their names and their component groups (see the module docstring)."""
     t = (dates - dates[0]).days.to_numpy() / 365.25
     t = t - t.mean()

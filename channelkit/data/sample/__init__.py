@@ -27,7 +27,8 @@ a status (2 % cancelled, 3 % refunded: drawn independently of everything else) a
 Shelf prices follow an independent bounded random walk per series; the paid price is the shelf
 price times ``1 - discount`` on promotion and festival days (``prices.py``). See each module's
 docstring for its formulas: ``effects.py`` (weekly, yearly, festivals), ``promotions.py``,
-``customers.py`` (BG/NBD-like pool), ``marketing.py``, ``media.py`` (spend that drives demand), ``journeys.py`` (touchpoints and the
+``customers.py`` (BG/NBD-like pool), ``marketing.py``, ``media.py`` (spend that drives demand),
+``journeys.py`` (touchpoints and the
 attribution truth), ``inventory.py``, ``events.py``, ``writer.py`` (file formats).
 
 File formats: ``orders`` and ``touchpoints`` are Parquet (zstd) at every scale, the other tables

@@ -2,15 +2,17 @@
 
 Spend per paid marketing channel ``c`` and day ``d``::
 
-    spend[c, d] = budget * share_c * season(d) * weekly[dow] * boost_c(d) * flight_c(week) * exp(N(0, DAILY_SD))
+    spend[c, d] = budget * share_c * season(d) * weekly[dow] * boost_c(d) * flight_c(week)
+                  * exp(N(0, DAILY_SD))
 
 ``budget`` is 25 % of the expected online revenue per day before media, ``season`` follows the
 online demand (7-day mean of expected online orders over its average, to the power 0.5),
 ``boost_c`` multiplies spend on the pre-sale and peak days of 618 and Double 11 for every channel
 at once (correlated festival pushes, x1.6-2.6) and ``flight_c`` is a weekly budget decision per
-channel, lognormal with log-sd ``FLIGHT_SD``; the channels that run in flights (social, KOL, e-mail/SMS, display)
-spend only ``DARK_LEVEL`` of that in ``DARK_WEEK_P`` of weeks (off air but for retargeting). These independent weekly moves are what lets a
-marketing mix model tell the channels apart.
+channel, lognormal with log-sd ``FLIGHT_SD``; the channels that run in flights (social, KOL,
+e-mail/SMS, display) spend only ``DARK_LEVEL`` of that in ``DARK_WEEK_P`` of weeks (off air but
+for retargeting). These independent moves (and the daily noise, log-sd ``DAILY_SD``) are what
+lets a marketing mix model tell the channels apart.
 
 Effect of spend on revenue (additive in expected revenue, CNY)::
 
@@ -35,7 +37,8 @@ those units. Journeys are untouched: they attach to online orders whatever broug
 ``truth["media"]``: {target, max_lag, channels: {channel: {adstock: {kind, alpha | shape, scale},
 half_life, saturation: {kind: "hill", half_sat, half_sat_cny, slope}, beta, spend, contribution,
 roas, mroas}}, total_spend, total_contribution, contribution_share, daily_contribution: {channel:
-[CNY per day]}, online_multiplier: [per day, the factor on every online series' expected units]}. ``half_life`` is in days: the
+[CNY per day]}, online_multiplier: [per day, the factor on every online series' expected
+units]}. ``half_life`` is in days: the
 lag by which half of a yuan's effect has arrived (the kernel's median, interpolated).
 ``mroas`` = d contribution / d spend for a proportional change of the channel's spend:
 ``sum_d beta h'(x_d) x_d / sum_d spend_d`` with ``h'(x) x = n x^n K^n / (x^n + K^n)^2``.
