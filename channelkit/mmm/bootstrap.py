@@ -20,6 +20,10 @@ from joblib import Parallel, delayed
 from channelkit.mmm.design import ModelData
 from channelkit.mmm.fit import Fit, Grid, LiftTests, fit_once
 
+BOOT_STARTS = 2  # the point fit's grid choice and one random start
+BOOT_FROM_POINT = True  # first start at the point fit's grid choice
+BOOT_SWEEPS = 1  # sweeps of continuous refinement per resample
+
 
 def block_weights(n: int, block: int, rng: np.random.Generator) -> np.ndarray:
     """Period weights of one moving-block resample (counts; they sum to at least ``n``)."""
@@ -40,7 +44,8 @@ def _draws(data: ModelData, grid: Grid, seeds: list[np.random.SeedSequence], *, 
         w = block_weights(data.n, block, rng)
         values = None if lift is None else rng.normal(lift.lift, lift.se)
         out.append(fit_once(data, grid, weights=w, lift=lift, lift_values=values, sigma2=sigma2,
-                            prior_weight=prior_weight, n_starts=2, refine_sweeps=1, rng=rng, init=init))
+                            prior_weight=prior_weight, n_starts=BOOT_STARTS, refine_sweeps=BOOT_SWEEPS, rng=rng,
+                            init=init if BOOT_FROM_POINT else None))
     return out
 
 

@@ -11,8 +11,13 @@ and the media parameters are chosen from the candidate grid by block-coordinate 
 each channel in turn, every candidate's best non-negative ``beta`` given the other channels has a
 closed form, and the candidate that lowers the objective most is kept. Sweeps repeat until
 nothing changes; several starts (random candidates, random channel order, seeded) guard against
-local optima and the best objective wins. A final non-negative least squares polishes the betas
-and the baseline coefficients are solved last.
+local optima and the best objective wins. From the grid optimum each channel's parameters are
+then refined continuously (Nelder-Mead on the profiled objective, the other channels held). A final
+non-negative least squares polishes the betas and the baseline coefficients are solved last.
+
+Priors enter as penalties, ``sigma^2 * prior_weight * [log(K / ref)^2 + (log(n / SLOPE_PRIOR) /
+SLOPE_PRIOR_SD)^2]`` (-2 log of lognormal priors on the half-saturation point and the Hill slope,
+in the objective's units); the grid's range is the prior of the carry-over.
 
 Lift tests (channel, period, measured incremental sales ``L`` with standard error ``se``) enter as
 likelihood terms: the objective is
@@ -81,7 +86,7 @@ def build_grid(data: ModelData) -> Grid:
 
 
 def prior_cost(k_rel, slope) -> np.ndarray:
-    """-2 log prior of the saturation (up to a constant): log K/ref ~ N(0, 1), log n ~ N(log 1.5, 0.5).
+    """-2 log prior of the saturation (up to a constant): log K/ref ~ N(0, 1), log n ~ N(0, 0.4).
 
     Weakly informative: it keeps the half-saturation point near the spend levels the data show,
     where the data can say something, instead of far beyond them (a curve flat over every observed
