@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from channelkit.errors import InputError
-from channelkit.mmm import channel_summary, decomposition, fit_mmm
+from channelkit.mmm import channel_summary, decomposition, diagnostics, fit_mmm, response_curves
 from channelkit.mmm.bootstrap import block_weights
 from channelkit.mmm.transforms import MediaParams
 
@@ -99,3 +99,18 @@ def test_bad_input_raises_clear_errors() -> None:
     tests = pd.DataFrame({"channel": ["x"], "start": ["2023-02-01"], "end": ["2023-03-01"], "lift": [1.0], "se": [1.0]})
     with pytest.raises(InputError, match=r"lift tests name channels \['x'\] that have no spend column"):
         fit_mmm(frame, spend_cols=["a"], lift_tests=tests, n_boot=0)
+
+
+def test_response_curves_and_holdout_diagnostics() -> None:
+    frame, _ = _engine_form(6, n=130)
+    res = fit_mmm(frame, spend_cols=["a", "b", "c"], n_boot=4, festivals=False, n_jobs=1)
+    curves = response_curves(res)
+    summary = channel_summary(res).set_index("channel")
+    for ch, g in curves.groupby("channel"):
+        assert g["contribution"].iloc[0] == 0.0 and g["contribution"].is_monotonic_increasing
+        at_one = g.loc[np.isclose(g["multiplier"], 1.0), "contribution"].item()
+        assert at_one == pytest.approx(summary.loc[ch, "contribution"], rel=1e-9)
+    diag = diagnostics(res)
+    assert diag["r2"] > 0.9 and diag["holdout_periods"] == 8
+    # media explain the held-out weeks: far better than the same refit's baseline alone
+    assert diag["holdout_wape"] < 0.5 * diag["holdout_wape_baseline_only"]
