@@ -74,4 +74,4 @@ def test_cli_errors_name_the_option(tmp_path) -> None:
     assert cli_main(["mmm", "--panel", str(panel), "--spend-cols", "a", "--level", "120", "--out", out]) == 2
     assert cli_main(["mmm", "--panel", str(panel), "--spend-cols", "a", "--out", str(tmp_path / "o.txt")]) == 2
     assert cli_main(["mmm", "--panel", str(panel), "--spend-cols", "a", "--n-boot", "0", "--budget", "1",
-                     "--out", out]) == 2  # budget outside the bounds' range
+                     "--no-festivals", "--out", out]) == 2  # budget outside the bounds' range

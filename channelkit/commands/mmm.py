@@ -46,6 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="total budget to allocate (adds optimal_spend, expected_gain, gain_lo, gain_hi)")
     parser.add_argument("--bounds", type=float, nargs=2, default=(0.5, 1.5), metavar=("LOW", "HIGH"),
                         help="per-channel spend bounds as multiples of current spend (default 0.5 1.5)")
+    parser.add_argument("--no-festivals", action="store_true",
+                        help="leave the Chinese festival calendar out of the baseline (data from elsewhere)")
     parser.add_argument("--n-boot", type=int, default=100, help="bootstrap refits for the intervals (default 100)")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes for the bootstrap (default 2)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -116,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = fit_mmm(panel, date_col=date_col, target_col=target, spend_cols=spend, control_cols=controls,
                          freq=args.freq, lift_tests=lifts, level=args.level, n_boot=args.n_boot, seed=args.seed,
-                         n_jobs=args.jobs)
+                         n_jobs=args.jobs, festivals=not args.no_festivals)
     except InputError as exc:
         raise ConfigError(str(exc)) from exc
     table = channel_summary(result)
