@@ -85,14 +85,18 @@ def build_grid(data: ModelData) -> Grid:
     return Grid(ks, [channel_candidates(data.spend[:, c], ks) for c in range(len(data.channels))])
 
 
-def prior_cost(k_rel, slope) -> np.ndarray:
+def prior_cost(k_rel, slope, center: np.ndarray | None = None) -> np.ndarray:
     """-2 log prior of the saturation (up to a constant): log K/ref ~ N(0, 1), log n ~ N(0, 0.4).
+
+    ``center`` = (shift of log K, shift of log n in prior sds): 0 for the point fit.
 
     Weakly informative: it keeps the half-saturation point near the spend levels the data show,
     where the data can say something, instead of far beyond them (a curve flat over every observed
     spend turns the channel into a constant that the intercept absorbs)."""
     k_rel, slope = np.asarray(k_rel, float), np.asarray(slope, float)
-    return np.log(k_rel) ** 2 + ((np.log(slope) - np.log(SLOPE_PRIOR)) / SLOPE_PRIOR_SD) ** 2
+    ck, cn = (0.0, 0.0) if center is None else center  # bootstrap draws shift the centres (bootstrap.py)
+    slope_z = (np.log(slope) - np.log(SLOPE_PRIOR)) / SLOPE_PRIOR_SD - cn
+    return (np.log(k_rel) - ck) ** 2 + slope_z ** 2
 
 
 def _projector(base: np.ndarray, sw: np.ndarray) -> np.ndarray:
@@ -112,6 +116,7 @@ class _Problem:
     lift_values: np.ndarray | None
     sigma2: float
     prior: float  # multiplier of the prior cost (sigma2 * prior_weight)
+    centers: np.ndarray  # (C, 2) prior centre shifts per channel, in prior standard deviations
     y_r: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def resid(self, v: np.ndarray) -> np.ndarray:
@@ -146,7 +151,7 @@ def fit_once(*args, **kwargs) -> Fit:
 def _fit_once(data: ModelData, grid: Grid, *, weights: np.ndarray | None = None, lift: LiftTests | None = None,
              lift_values: np.ndarray | None = None, sigma2: float = 0.0, prior_weight: float = 1.0,
              n_starts: int = 3, refine_sweeps: int = 2, rng: np.random.Generator,
-             init: np.ndarray | None = None) -> Fit:
+             init: np.ndarray | None = None, prior_centers: np.ndarray | None = None) -> Fit:
     """Fit the model once (see the module docstring); ``init`` is the first start's grid choice.
 
     ``sigma2`` scales the lift-test terms and the prior (0: neither; :func:`channelkit.mmm.model.fit_mmm`
@@ -154,11 +159,12 @@ def _fit_once(data: ModelData, grid: Grid, *, weights: np.ndarray | None = None,
     BLAS runs single-threaded inside: the matrices are small and threads only contend."""
     sw = np.sqrt(np.ones(data.n) if weights is None else np.asarray(weights, float))
     values = None if lift is None else (lift.lift if lift_values is None else lift_values)
-    prob = _Problem(data, sw, _projector(data.base, sw), lift, values, sigma2, sigma2 * prior_weight)
+    centers = np.zeros((len(data.channels), 2)) if prior_centers is None else np.asarray(prior_centers, float)
+    prob = _Problem(data, sw, _projector(data.base, sw), lift, values, sigma2, sigma2 * prior_weight, centers)
     prob.y_r = prob.resid(sw * data.y)
     feats = [prob.resid(sw[:, None] * cand.features) for cand in grid.candidates]
     lifts = [prob.lift_rows(c, cand.features) for c, cand in enumerate(grid.candidates)]
-    pens = [prob.prior * prior_cost(cand.k_rel, cand.slope) for cand in grid.candidates]
+    pens = [prob.prior * prior_cost(cand.k_rel, cand.slope, centers[c]) for c, cand in enumerate(grid.candidates)]
     n_ch, best = len(feats), None
     for start in range(max(1, n_starts)):
         if start == 0 and init is not None:
@@ -244,7 +250,7 @@ def _refine(prob: _Problem, media: list[MediaParams], beta: np.ndarray, rng: np.
                 m = _from_vector(kind, v)
                 h = m.features(spend, lag)
                 a, t = prob.lift_rows(c, h)
-                pen = np.atleast_1d(prob.prior * prior_cost(m.k_rel, m.slope))
+                pen = np.atleast_1d(prob.prior * prior_cost(m.k_rel, m.slope, prob.centers[c]))
                 return float(_channel_score(prob.resid(prob.sw * h)[:, None], a[:, None], t, r_c, pen)[0][0])
 
             v0 = _to_vector(media[c])
@@ -268,7 +274,7 @@ def _finish(prob: _Problem, media: list[MediaParams], choice: np.ndarray) -> Fit
     cols = [prob.resid(sw * hc) for hc in h]
     lifts = [prob.lift_rows(c, hc) for c, hc in enumerate(h)]
     beta = _polish(prob, cols, lifts)
-    pen = sum(prob.prior * float(prior_cost(m.k_rel, m.slope)) for m in media)
+    pen = sum(prob.prior * float(prior_cost(m.k_rel, m.slope, prob.centers[c])) for c, m in enumerate(media))
     obj = _objective(prob, cols, lifts, beta, pen)
     media_sum = sum(beta[c] * h[c] for c in range(len(media)))
     gamma = np.linalg.lstsq(sw[:, None] * data.base, sw * (data.y - media_sum), rcond=None)[0]
