@@ -32,6 +32,7 @@ COMMANDS = {
     "attribution": "attribute conversions to marketing channels",
     "elasticity": "price elasticity per SKU x channel",
     "promotions": "incremental effect and ROI of promotions and festivals",
+    "mmm": "marketing mix model: ROAS per channel and budget allocation",
     "experiment": "evaluate a two-variant A/B test",
     "customers": "customer lifetime value and RFM segments",
 }

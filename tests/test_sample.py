@@ -176,12 +176,21 @@ def test_loglinear_poisson_fit_recovers_elasticity(panel: pd.DataFrame, tables: 
     assert abs(est - truth) < 4 * se, (sku, channel, est, se, truth)
 
 
+def _media_multiplier(truth: dict, channel: str, dates: pd.Series) -> np.ndarray:
+    """The day's factor from ad spend on the channel's expected units (online channels only)."""
+    if channel not in ("tmall", "jd", "douyin_live", "own_app"):
+        return np.ones(len(dates))
+    day = (dates - pd.Timestamp(truth["start"])).dt.days.to_numpy()
+    return np.asarray(truth["media"]["online_multiplier"])[day]
+
+
 def _festival_lift(panel: pd.DataFrame, tables: dict, truth: dict, channel: str, days: list,
                    discounts: dict) -> tuple[float, float]:
     """Estimate a festival multiplier on ``days`` and its standard error.
 
     For each SKU, its base level is the ratio sum(units) / sum(g) over the regular days from 7 weeks
     before the first to 3 weeks after the last of ``days``, where g = weekly x yearly x trend x (paid / reference) ** elasticity from the truth;
+    times the day's media multiplier (``truth["media"]["online_multiplier"]``) on online channels;
     the expected units on a festival day without the festival are base x g(day). The multiplier is
     sum(observed) / sum(expected) over SKUs and ``days``; its SE comes from the delta method with the
     variance model var(units) = 2 mu + mu^2 / 20.
@@ -201,7 +210,8 @@ def _festival_lift(panel: pd.DataFrame, tables: dict, truth: dict, channel: str,
               * np.exp(cat.map(seas["yearly_amplitude"])
                        * np.cos(2 * np.pi * (doy - cat.map(seas["yearly_peak_day"])) / 365.25))
               * np.exp(ser["growth"].reindex(key).to_numpy() * t)
-              * (paid / ser["reference_price"].reindex(key).to_numpy()) ** elas.reindex(key).to_numpy())
+              * (paid / ser["reference_price"].reindex(key).to_numpy()) ** elas.reindex(key).to_numpy()
+              * _media_multiplier(truth, channel, s["date"]))
     base = s[~s["date"].isin(_irregular_days(tables["events"], channel))].groupby("sku")
     level = base["units"].sum() / base["g"].sum()
     on = s[s["date"].isin(days)]

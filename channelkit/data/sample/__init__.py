@@ -36,7 +36,8 @@ a status (2 % cancelled, 3 % refunded: drawn independently of everything else) a
 Shelf prices follow an independent bounded random walk per series; the paid price is the shelf
 price times ``1 - discount`` on promotion and festival days (``prices.py``). See each module's
 docstring for its formulas: ``effects.py`` (weekly, yearly, festivals), ``promotions.py``,
-``customers.py`` (BG/NBD-like pool), ``marketing.py``, ``journeys.py`` (touchpoints and the
+``customers.py`` (BG/NBD-like pool), ``marketing.py``, ``media.py`` (spend that drives demand),
+``journeys.py`` (touchpoints and the
 attribution truth), ``inventory.py``, ``events.py``, ``writer.py`` (file formats).
 
 File formats: ``orders`` and ``touchpoints`` are Parquet (zstd) at every scale, the other tables
@@ -87,7 +88,11 @@ truth.json keys
   anonymous_share, n_customers_simulated, n_one_time_customers_added, ...} (see ``customers.py``).
 - ``orders``: {line_dispersion, line_size_probs, basket_continue, cancel_rate, refund_rate}.
 - ``marketing``: {daily_budget, channels: {channel: {budget_share, cpm, ctr, session_rate,
-  platform_cvr, festival_boost}}, spend_drives_demand: false}.
+  platform_cvr, festival_boost}}, spend_drives_demand: true}.
+- ``media``: how ad spend drives online revenue (``media.py``): {target, max_lag, channels: {channel:
+  {adstock, half_life, saturation, beta, spend, contribution, roas, mroas}}, total_spend,
+  total_contribution, contribution_share}; contributions and ROAS are in non-cancelled revenue
+  (the sales panel's ``revenue + returned_revenue``), CNY.
 - ``inventory``: [{sku, daily_demand, lead_time_days, cover}]: expected daily units over the last
   28 days and the stock cover drawn (on_hand = daily_demand * lead_time_days * cover, rounded).
 """

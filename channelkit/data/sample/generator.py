@@ -17,6 +17,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from channelkit.data.sample import catalog, customers, demand, effects, prices, promotions, substitution
+from channelkit.data.sample.media import apply_media
 from channelkit.data.sample.events import make_events
 from channelkit.data.sample.inventory import make_inventory
 from channelkit.data.sample.journeys import make_journeys
@@ -157,8 +158,8 @@ def _default_format(scale: str, fmt: str | None, table: str) -> str:
 
 def run(out_dir: Path, seed: int, scale: str, fmt: str | None, progress: bool) -> dict:
     """Generate into ``out_dir`` (already validated arguments); returns the truth dict."""
-    seeds = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(10)]
-    (r_cat, r_eff, r_promo, r_price, r_series, r_cust, r_orders, r_journey, r_mkt, r_inv) = seeds
+    seeds = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(11)]
+    (r_cat, r_eff, r_promo, r_price, r_series, r_cust, r_orders, r_journey, r_mkt, r_inv, r_media) = seeds
     dates = pd.date_range(START, END, freq="D")
     channels, categories = catalog.sales_channel_names(), list(catalog.CATEGORIES)
     n_ch = len(channels)
@@ -174,6 +175,8 @@ def run(out_dir: Path, seed: int, scale: str, fmt: str | None, progress: bool) -
     sub = substitution.draw_substitution(seed, products["category"].to_numpy(), n_ch, len(categories), dates)
     market = _pass_prices_demand(r_price, series, dates, eff, promo_disc, lift, dip,
                                  np.maximum(promo_disc, eff.festival_discount), categories, n_ch, progress, sub)
+    # ad spend drives online demand (media.py): scales the pass-1 arrays in place
+    spend, budget, media_truth = apply_media(r_media, dates, market, series.chan_idx, channels, CANCEL_RATE)
     anon = np.array([ANONYMOUS_SHARE.get(ch, 0.0) for ch in channels])[:, None]
     pool = customers.build_pool(r_cust, market.orders * (1.0 - anon), customers.draw_parameters(r_cust))
     online = np.array([ch not in ANONYMOUS_SHARE for ch in channels])
@@ -189,7 +192,7 @@ def run(out_dir: Path, seed: int, scale: str, fmt: str | None, progress: bool) -
     write_table(out_dir, "touchpoints", touchpoints, _default_format(scale, fmt, "touchpoints"))
     rows = {"orders": n_order_rows, "touchpoints": len(touchpoints)}
     del touchpoints
-    mkt, mkt_truth = make_marketing(r_mkt, dates, market.orders[online].sum(0), market.revenue[online].sum(0))
+    mkt, mkt_truth = make_marketing(r_mkt, dates, spend, budget, market.orders[online].sum(0))
     recent = market.lam[:, -28:].mean(axis=1).reshape(-1, n_ch).sum(axis=1)
     inventory, inv_truth = make_inventory(r_inv, products["sku"].to_numpy(), recent, END)
     small = {"channels": catalog.make_channels(), "products": products, "marketing": mkt, "inventory": inventory,
@@ -199,7 +202,8 @@ def run(out_dir: Path, seed: int, scale: str, fmt: str | None, progress: bool) -
         rows[name] = len(frame)
     truth = _truth(seed, scale, fmt, rows, series, products, channels, categories, promos, dates, market)
     truth.update(substitution.substitution_truth(sub, products["sku"].to_numpy(), products["category"].to_numpy()))
-    return dict(truth, **eff.truth, attribution=attribution, marketing=mkt_truth, inventory=inv_truth,
+    return dict(truth, **eff.truth, attribution=attribution, marketing=mkt_truth, media=media_truth,
+                inventory=inv_truth,
                 customers=dict(pool.truth, anonymous_share=ANONYMOUS_SHARE,
                                n_one_time_customers_added=int(pool.next_new - pool.n_customers)))
 
