@@ -1,0 +1,50 @@
+"""The shop's market: holiday calendars by country code, the shop's own events, the time zone."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from channelkit.data.coerce import to_datetime
+from channelkit.data.market import festival_names, load_market_dataset, market_calendar
+from channelkit.errors import ConfigError
+from minimal_data import write_dataset
+
+
+def test_cn_calendar_has_the_shopping_festivals_and_us_has_none():
+    cn = market_calendar("2025-11-01", "2025-12-31", holidays="CN")
+    assert {"double11", "double12"} <= set(festival_names(cn))
+    peak = cn[(cn["event"] == "double11") & (cn["offset"] == 0)]
+    assert peak["date"].tolist() == [pd.Timestamp("2025-11-11")]
+    us = market_calendar("2025-11-01", "2025-12-31", holidays="US")
+    assert festival_names(us) == []
+    assert set(us["date"]) == {pd.Timestamp("2025-11-11"), pd.Timestamp("2025-11-27"), pd.Timestamp("2025-12-25")}
+    assert {"Veterans Day", "Thanksgiving Day", "Christmas Day"} <= set(us["event"])
+    assert market_calendar("2025-11-01", "2025-12-31", holidays="none").empty
+
+
+def test_shop_events_join_any_calendar():
+    events = pd.DataFrame({"date": pd.to_datetime(["2025-07-03", "2025-07-04", "2025-07-05", "2025-07-04"]),
+                           "event": ["summer_sale"] * 3 + ["coupon_day"],
+                           "kind": ["festival"] * 3 + ["promotion"], "channel": [None, None, None, "store_01"]})
+    cal = market_calendar("2025-07-01", "2025-07-31", holidays="none", events=events)
+    assert cal["event"].tolist() == ["summer_sale"] * 3  # promotions are not calendar events
+    assert cal["offset"].tolist() == [-2, -1, 0] and set(cal["source"]) == {"events"}
+    us = market_calendar("2025-07-01", "2025-07-31", holidays="US", events=events)
+    assert "Independence Day" in set(us["event"]) and festival_names(us) == ["summer_sale"]
+    with pytest.raises(ConfigError, match="holidays must be 'CN', another country code .* but got 'Narnia'"):
+        market_calendar("2025-07-01", "2025-07-31", holidays="Narnia")
+
+
+def test_time_zone_of_aware_timestamps(tmp_path):
+    text = pd.Series(["2025-06-11T02:00:00Z", "2025-06-11T23:30:00Z"])
+    assert to_datetime(text)[0].tolist()[0] == pd.Timestamp("2025-06-11 10:00:00")  # Asia/Shanghai by default
+    folder = write_dataset(tmp_path)
+    orders = (folder / "orders.csv").read_text()
+    (folder / "orders.csv").write_text(re.sub(r"(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)", r"\1T\2Z", orders))
+    ny = load_market_dataset(folder, timezone="America/New_York").orders
+    sh = load_market_dataset(folder, timezone="Asia/Shanghai").orders
+    assert (sh["order_ts"] - ny["order_ts"]).dt.total_seconds().unique().tolist() == [12 * 3600.0]
+    with pytest.raises(ConfigError, match="timezone must be an IANA time zone"):
+        load_market_dataset(folder, timezone="Shanghai")
