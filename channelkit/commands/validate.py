@@ -1,7 +1,8 @@
 """`channelkit validate PATH [--mapping FILE]`: every problem of a dataset at once, or its summary.
 
-Exit code 0 with a summary (rows per table, date range, channels, SKUs) when the data meet the
-contract; 1 with the list of problems (file, column, rule, rows, examples) when they do not;
+Exit code 0 with a summary (rows per table, date range, channels, SKUs) and one line per report
+notebook (runs in full / in part / cannot run, from :mod:`channelkit.data.support`) when the data
+meet the contract; 1 with the list of problems (file, column, rule, rows, examples) when they do not;
 2 when the folder or the mapping file is wrong.
 """
 from __future__ import annotations
@@ -16,6 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", type=Path, help="dataset folder (one CSV/Parquet/xlsx file per table)")
     parser.add_argument("--mapping", type=Path, default=None, metavar="FILE",
                         help="column-mapping YAML (default: columns.yaml in the folder, if present)")
+    parser.add_argument("--holidays", default="CN", metavar="CODE",
+                        help="market calendar for the festival parts: CN (default), a country code such as US, "
+                             "or none")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,8 +29,17 @@ def run(args: argparse.Namespace) -> int:
     if problems:
         print(format_problems(problems, source=args.path))
         return 1
+    from channelkit.data.market import market_problems
+    from channelkit.data.support import data_support
+    from channelkit.errors import ConfigError
+
+    if problems := market_problems(holidays=args.holidays):
+        raise ConfigError(problems[0])
     print(f"{args.path}: the data meet the contract.")
     print(dataset.summary())
+    print("What the report can show:")
+    for line in data_support(dataset, holidays=args.holidays).lines():
+        print(f"  {line}")
     if dataset.dropped_columns:
         for table, columns in dataset.dropped_columns.items():
             print(f"not loaded (not in the contract) from {table}: {', '.join(columns)}")
