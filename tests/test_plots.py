@@ -15,7 +15,7 @@ from channelkit.plots import OTHER, OTHER_COLOUR, channel_palette, group_other, 
 from channelkit.plots.fonts import CJK_FAMILY, cjk_font_path  # noqa: E402
 
 
-def test_chinese_channel_names_draw_without_missing_glyphs(tmp_path) -> None:
+def test_chinese_channel_names_draw_without_missing_glyphs(tmp_path, caplog) -> None:
     assert cjk_font_path() is not None, "noto-cjk-sans-otc (a channelkit dependency) is not installed"
     set_style()
     assert CJK_FAMILY in matplotlib.rcParams["font.family"]
@@ -29,6 +29,7 @@ def test_chinese_channel_names_draw_without_missing_glyphs(tmp_path) -> None:
         plt.close(fig)
     missing = [str(w.message) for w in caught if "missing from font" in str(w.message)]
     assert missing == []
+    assert "Failed to find font weight" not in caplog.text  # bold titles in Chinese find a face too
 
 
 def test_without_the_cjk_fallback_the_same_chart_warns(tmp_path) -> None:

@@ -144,6 +144,17 @@ def shop_events(events: pd.DataFrame | None, start: pd.Timestamp, end: pd.Timest
     return own.assign(offset=(own["date"] - last).dt.days, phase="event", source="events")[MARKET_COLUMNS]
 
 
+def known_events(events: pd.DataFrame | None, start, end, *, holidays: str = DEFAULT_HOLIDAYS) -> pd.DataFrame:
+    """The shop's events (all kinds) plus the market calendar's days: ``date, event, channel``.
+
+    What :func:`channelkit.monitoring.label_events` names beside an alert, for this market (it
+    would otherwise fall back to the Chinese calendar).
+    """
+    cal = market_calendar(start, end, holidays=holidays)[["date", "event"]].assign(channel=None)
+    own = events[["date", "event", "channel"]] if events is not None and len(events) else cal.iloc[:0]
+    return pd.concat([own, cal], ignore_index=True) if len(cal) else own.reset_index(drop=True)
+
+
 def festival_names(calendar: pd.DataFrame) -> list[str]:
     """The distinct festival names of a market calendar, in date order (for titles and tables)."""
     fest = calendar[calendar["kind"] == "festival"].sort_values("date")

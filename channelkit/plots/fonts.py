@@ -8,6 +8,7 @@ glyph, so Latin text keeps its look and only CJK characters come from Noto.
 """
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
 from pathlib import Path
 
@@ -39,4 +40,9 @@ def register_cjk_font() -> list[str]:
         return [LATIN_FAMILY]
     if not any(f.fname == str(path) for f in font_manager.fontManager.ttflist):
         font_manager.fontManager.addfont(str(path))
+        # The collection has one weight; list it as bold too, so bold titles use its regular glyphs
+        # instead of logging "Failed to find font weight bold" for every chart.
+        regular = [f for f in font_manager.fontManager.ttflist if f.fname == str(path) and f.name == CJK_FAMILY]
+        font_manager.fontManager.ttflist.extend(dataclasses.replace(f, weight=700) for f in regular)
+        font_manager.fontManager._findfont_cached.cache_clear()
     return [LATIN_FAMILY, CJK_FAMILY]
