@@ -70,6 +70,8 @@ def test_group_other_sums_the_rest_per_key() -> None:
     assert set(unchanged["channel"]) == {"a", "b", "c", "d"}
     assert other_note(_frame(), max_channels=2).startswith("The chart names the 2 largest of 4 channels")
     assert other_note(_frame(), max_channels=4) == ""
+    assert other_note(_frame(), max_channels=3, summed=False) == (
+        "The charts show the 3 largest of 4 channels; the other 1 are in the tables.")
 
 
 def test_palette_gives_the_largest_channels_distinct_colours() -> None:

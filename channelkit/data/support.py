@@ -30,6 +30,7 @@ class Need:
     customers: bool = False
     promotions: bool = False
     festivals: bool = False
+    cn_calendar: bool = False  # the part forecasts the Chinese shopping festivals themselves
 
 
 # First Need of each notebook is its core. Names are notebook file stems.
@@ -47,7 +48,7 @@ NEEDS: dict[str, tuple[Need, ...]] = {
     "02_demand_forecast": (
         Need("forecast", "the demand forecast", tables=("sales_or_orders",), history_days=56),
         Need("reorder", "the reorder list", tables=("inventory",)),
-        Need("festivals", "the festival outlook", tables=("sales_or_orders",), festivals=True,
+        Need("festivals", "the 618 and Double 11 outlook", tables=("sales_or_orders",), cn_calendar=True,
              history_days=YEAR_DAYS),
     ),
     "03_channel_attribution": (
@@ -81,6 +82,7 @@ class Facts:
     customers: bool
     promotions: bool
     festivals: bool
+    cn_calendar: bool = True
 
 
 def dataset_facts(dataset, *, holidays: str = "CN") -> Facts:
@@ -99,7 +101,7 @@ def dataset_facts(dataset, *, holidays: str = "CN") -> Facts:
     events = dataset.events
     kinds = set(events["kind"].astype(str)) if events is not None and len(events) else set()
     return Facts(frozenset(present), frozenset(filled), days, customers, "promotion" in kinds,
-                 holidays == "CN" or "festival" in kinds)
+                 holidays == "CN" or "festival" in kinds, holidays == "CN")
 
 
 def _why_not(need: Need, facts: Facts) -> str:
@@ -117,6 +119,8 @@ def _why_not(need: Need, facts: Facts) -> str:
     if need.promotions and not facts.promotions:
         return ("the events table has no promotion; add rows with kind `promotion` (date, event, channel or sku) "
                 "to events.csv")
+    if need.cn_calendar and not facts.cn_calendar:
+        return "the market calendar is not China's; it shows with `holidays: CN` in the report config"
     if need.festivals and not facts.festivals:
         return "the calendar has no festival; set `holidays: CN` in the config or add festival rows to events.csv"
     if need.history_days and facts.history_days < need.history_days:

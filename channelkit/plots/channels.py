@@ -52,10 +52,15 @@ def group_other(frame: pd.DataFrame, *, value_cols: Sequence[str] | str, channel
 
 
 def other_note(frame: pd.DataFrame, *, channel_col: str = "channel", max_channels: int = DEFAULT_MAX_CHANNELS,
-               other: str = OTHER) -> str:
-    """One sentence for under a grouped chart, or ``""`` when nothing was grouped."""
+               other: str = OTHER, summed: bool = True) -> str:
+    """One sentence for under a grouped chart, or ``""`` when nothing was grouped.
+
+    ``summed=False`` for charts that draw one panel per channel and leave the rest out.
+    """
     n = frame[channel_col].nunique()
     if n <= max_channels:
         return ""
+    if not summed:
+        return f"The charts show the {max_channels} largest of {n} channels; the other {n - max_channels} are in the tables."
     return (f"The chart names the {max_channels} largest of {n} channels and sums the other {n - max_channels} "
             f"as \"{other}\"; the table has every channel.")
