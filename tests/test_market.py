@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from channelkit.data.coerce import to_datetime
-from channelkit.data.market import festival_names, load_market_dataset, market_calendar
+from channelkit.data.market import channel_events, festival_names, load_market_dataset, market_calendar
 from channelkit.errors import ConfigError
 from minimal_data import write_dataset
 
@@ -48,3 +48,16 @@ def test_time_zone_of_aware_timestamps(tmp_path):
     assert (sh["order_ts"] - ny["order_ts"]).dt.total_seconds().unique().tolist() == [12 * 3600.0]
     with pytest.raises(ConfigError, match="timezone must be an IANA time zone"):
         load_market_dataset(folder, timezone="Shanghai")
+
+
+def test_channel_events_add_the_calendar_and_leave_product_rows_out():
+    events = pd.DataFrame({"date": pd.to_datetime(["2025-11-11", "2025-11-20", "2025-11-21"]),
+                           "event": ["double11", "store_sale", "mailer_w47"],
+                           "kind": ["festival", "promotion", "promotion"], "channel": [None, "store_01", None],
+                           "sku": [None, None, "SKU-1"], "discount": [None, 0.2, 0.1]})
+    out = channel_events(events, "2025-11-01", "2025-11-30", holidays="US")
+    assert out.attrs["sku_events"] == 1 and "mailer_w47" not in set(out["event"])
+    assert set(out["event"]) == {"double11", "store_sale", "Veterans Day", "Thanksgiving Day"}
+    cn = channel_events(events, "2025-11-01", "2025-11-30", holidays="CN")
+    assert (cn["event"] == "double11").sum() == 12  # 11-01..11-12 in range: the shop's 11-11 + 11 calendar days
+    assert channel_events(None, "2025-11-01", "2025-11-30", holidays="none").empty

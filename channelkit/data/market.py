@@ -155,6 +155,32 @@ def known_events(events: pd.DataFrame | None, start, end, *, holidays: str = DEF
     return pd.concat([own, cal], ignore_index=True) if len(cal) else own.reset_index(drop=True)
 
 
+def channel_events(events: pd.DataFrame | None, start, end, *, holidays: str = DEFAULT_HOLIDAYS) -> pd.DataFrame:
+    """The events table the channel-level analyses use: the shop's events for whole channels
+    (product-level rows, those with a ``sku``, left out) plus the market calendar's festivals and
+    holidays that the shop's table does not already hold (matched on date and event name).
+
+    Columns: ``date, event, kind, channel, discount``. ``frame.attrs["sku_events"]`` counts the
+    product-level rows left out, so a page can say so.
+    """
+    columns = ["date", "event", "kind", "channel", "discount"]
+    own = events if events is not None else pd.DataFrame(columns=columns)
+    product = own["sku"].notna() if "sku" in own else pd.Series(False, index=own.index)
+    own = own.loc[~product].reindex(columns=columns)
+    cal = market_calendar(start, end, holidays=holidays)
+    seen = set(zip(pd.to_datetime(own["date"]), own["event"].astype(str)))
+    new = pd.Series([(d, e) not in seen for d, e in zip(cal["date"], cal["event"].astype(str))], index=cal.index,
+                    dtype=bool)
+    cal = cal.loc[new]
+    cal = cal.assign(channel=None, discount=float("nan"))[columns]
+    out = pd.concat([f for f in (own, cal) if len(f)], ignore_index=True) if len(own) or len(cal) else \
+        pd.DataFrame(columns=columns)
+    out["date"] = pd.to_datetime(out["date"])
+    out = out.sort_values(["date", "event"]).reset_index(drop=True)
+    out.attrs["sku_events"] = int(product.sum())
+    return out
+
+
 def festival_names(calendar: pd.DataFrame) -> list[str]:
     """The distinct festival names of a market calendar, in date order (for titles and tables)."""
     fest = calendar[calendar["kind"] == "festival"].sort_values("date")
