@@ -10,7 +10,11 @@ contract allows:
 - ``channels=1``: keep only the largest sales channel; ``channels=N`` (more than the sample has):
   split every sales channel into stores by a hash of the order id, named ``<channel>_<k>`` (and,
   to exercise fonts, every third one in Chinese: ``门店_<k>``), so the report meets N channels;
-- ``no_unit_cost``: empty ``products.unit_cost``, as a grocer's export without costs.
+- ``no_unit_cost``: empty ``products.unit_cost``, as a grocer's export without costs;
+- ``anonymous``: no customer ids (stores without a loyalty card).
+
+With ``skus``, touchpoints are trimmed to the customers who still have orders plus a tenth of the
+others (by a hash of the id), so journeys that never converted remain.
 
 ``truth.json`` is never copied: a reshaped folder no longer matches the generator's truth, as a
 user's data has none. Every table is written as CSV. Pure pandas, deterministic (no random draw).
@@ -44,7 +48,8 @@ def read_folder(folder: str | Path) -> dict[str, pd.DataFrame]:
 
 
 def make_variant(source: str | Path, out_dir: str | Path, *, drop: Sequence[str] = (), months: int | None = None,
-                 skus: int | None = None, channels: int | None = None, no_unit_cost: bool = False) -> Path:
+                 skus: int | None = None, channels: int | None = None, no_unit_cost: bool = False,
+                 anonymous: bool = False) -> Path:
     """Write a reshaped copy of the sample folder ``source`` to ``out_dir`` (see the module docstring)."""
     unknown = [t for t in drop if t not in OPTIONAL_TABLES]
     if unknown:
@@ -63,6 +68,8 @@ def make_variant(source: str | Path, out_dir: str | Path, *, drop: Sequence[str]
         tables = one_channel(tables) if channels == 1 else split_channels(tables, channels)
     if no_unit_cost:
         tables["products"] = tables["products"].assign(unit_cost=float("nan"))
+    if anonymous:
+        tables["orders"] = tables["orders"].assign(customer_id=None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():
@@ -79,6 +86,12 @@ def keep_top_skus(tables: dict[str, pd.DataFrame], n: int) -> dict[str, pd.DataF
         if "sku" in frame.columns:
             out[name] = frame[frame["sku"].isna() | frame["sku"].isin(keep)] if name == "events" else \
                 frame[frame["sku"].isin(keep)]
+    if "touchpoints" in tables:
+        touches = tables["touchpoints"]
+        buyers = set(out["orders"]["customer_id"].dropna().astype(str))
+        ids = touches["customer_id"].astype(str)
+        tenth = ids.map(lambda s: zlib.crc32(s.encode("utf-8")) % 10 == 0)
+        out["touchpoints"] = touches[ids.isin(buyers) | tenth]
     return out
 
 
