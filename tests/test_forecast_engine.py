@@ -52,8 +52,9 @@ def test_new_sku_and_all_zero_series(messy_run):
     fc = messy_run.forecast.set_index("sku")
     assert (fc.loc["ZERO", "forecast"] == 0).all() and (fc.loc["ZERO", "hi_95"] == 0).all()
     assert set(fc.loc["ZERO", "model"]) == {"all_zero"}
-    # A 5-day-old SKU: mean of its history, intervals at least as wide as Poisson(mean).
-    assert set(fc.loc["NEW", "model"]) == {"short_history"}
+    # A 5-day-old SKU: too short for any model (fewer than 7 periods), so the mean of its history,
+    # intervals at least as wide as Poisson(mean). (Label changed in issue 14: was "short_history".)
+    assert set(fc.loc["NEW", "model"]) == {"short_history:mean"}
     assert fc.loc["NEW", "forecast"].iloc[0] == pytest.approx(4.0)
     assert fc.loc["NEW", "hi_95"].iloc[0] >= 8  # Poisson(4) 97.5% quantile is 8
 
@@ -62,11 +63,15 @@ def test_backtest_and_selection_are_consistent(messy_run):
     bt, sel = messy_run.backtest, messy_run.selection
     assert bt["cutoff"].nunique() == 3 and set(bt["sku"]) == {"A", "B"}
     assert (bt["actual"] >= 0).all()  # returns clipped to zero demand
+    # Default selection "combo" (issue 14; was the single best): the mean of the 3 candidates with the
+    # lowest backtest MAE, ensemble excluded.
     for (sku, ch), g in bt.groupby(["sku", "channel"]):
-        chosen = sel.set_index(["sku", "channel"]).loc[(sku, ch), "model"]
-        maes = {m: (g[m] - g["actual"]).abs().mean() for m in ("seasonal_naive", "ets", "mstl", "croston", "ensemble")}
-        assert chosen == min(maes, key=maes.get)
-        np.testing.assert_allclose(g["forecast"], g[chosen])
+        row = sel.set_index(["sku", "channel"]).loc[(sku, ch)]
+        maes = {m: (g[m] - g["actual"]).abs().mean() for m in ("seasonal_naive", "ets", "mstl", "croston")}
+        top3 = sorted(maes, key=maes.get)[:3]
+        assert row["model"] == "combo" and set(row["members"].split("+")) == set(top3)
+        np.testing.assert_allclose(g["forecast"], g[top3].mean(axis=1))
+        assert row["mae"] == pytest.approx((g[top3].mean(axis=1) - g["actual"]).abs().mean())
 
 
 def test_weekly_pattern_is_recovered():
@@ -120,8 +125,8 @@ def test_argument_errors():
         forecast(panel, horizon=7, levels=(80, 120))
     with pytest.raises(InputError, match="`horizon` must be an integer >= 1, but got 0"):
         forecast(panel, horizon=0)
-    with pytest.raises(InputError, match=r"`models` must be 'auto' or names from .* but got \['arima'\]"):
-        forecast(panel, horizon=7, models=("ets", "arima"))
+    with pytest.raises(InputError, match=r"`models` must be 'auto' or names from .* but got \['prophet'\]"):
+        forecast(panel, horizon=7, models=("ets", "prophet"))
     with pytest.raises(InputError, match="`backend` must be 'local' or 'dask', but got 'spark'"):
         forecast(panel, horizon=7, backend="spark")
     with pytest.raises(InputError, match=r"missing column\(s\) \['store'\]"):

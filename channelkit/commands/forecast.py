@@ -6,6 +6,17 @@
 
     channelkit forecast --panel m5_long.parquet --date-col date --id-cols item_id store_id --value-col sales \
         --horizon 28 --out m5_fc.parquet
+    channelkit forecast --panel stores.csv --id-cols store --value-col sales --regressors promo open \
+        --holidays DE --horizon 42 --out fc.csv
+
+``--regressors COL ...`` names columns whose future values are known (promotion flags, planned
+prices, store open): history rows carry the value, rows dated after the last observation carry the
+plan with the value column empty. ``--holidays`` picks the festival calendar (``auto``, the default:
+the Chinese festivals when the history shows their peaks, else none; ``CN``; a country code such as
+``US`` or ``DE`` for its public holidays; ``none``); ``--events FILE`` adds custom events (CSV with
+``event, start, end``, or a dataset's events table, whose ``festival`` rows are used). ``--selection``
+(``combo``, ``shrink``, ``best``) and ``--top-k`` set how the backtest turns into each series' forecast.
+The command prints which calendar it used and how many series were too short to backtest.
 
 The panel (CSV or Parquet, one row per series and period) needs a date column, one or two series id
 columns and a value column: by default ``date``, ``sku channel`` and ``units``; ``--date-col``,
@@ -54,6 +65,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--id-cols", nargs="+", default=None, metavar="COL",
                         help="--panel's 1 or 2 series id columns (default: sku channel), e.g. item_id store_id, or id")
     parser.add_argument("--value-col", default=None, metavar="COL", help="--panel's value column (default: units)")
+    parser.add_argument("--regressors", nargs="+", default=(), metavar="COL",
+                        help="columns with known future values (plan rows after the last observation)")
+    parser.add_argument("--holidays", default="auto", metavar="CODE",
+                        help="festival calendar: auto (default), CN, a country code (US, DE, ...) or none")
+    parser.add_argument("--events", type=Path, default=None, metavar="FILE",
+                        help="custom events CSV: event, start, end (or date, event, kind: its festival rows)")
+    parser.add_argument("--selection", choices=("combo", "shrink", "best"), default="combo",
+                        help="combo: mean of each series' --top-k best backtested models (default); shrink; best")
+    parser.add_argument("--top-k", type=int, default=3, metavar="K", help="models per combination (default: 3)")
 
 
 def panel_columns(args: argparse.Namespace) -> tuple[str, tuple[str, ...], str]:
@@ -88,7 +108,7 @@ def check_named_columns(have: list[str], named: dict[str, tuple[str, ...]], sour
         raise ConfigError(f"{'; '.join(problems)} in {source}; its columns are {_shown(have)}")
 
 
-def _read_panel(path: Path, date_col: str, id_cols: tuple[str, ...], value_col: str):
+def _read_panel(path: Path, date_col: str, id_cols: tuple[str, ...], value_col: str, regressors: tuple[str, ...] = ()):
     """Read only the named columns of a panel file, ids as text (leading zeros kept)."""
     import pandas as pd
     import pyarrow.parquet as pq
@@ -100,8 +120,9 @@ def _read_panel(path: Path, date_col: str, id_cols: tuple[str, ...], value_col: 
         raise ConfigError(f"--panel must be a .csv or .parquet file, but got {path.name}")
     csv = suffix == ".csv"
     have = [str(c) for c in (pd.read_csv(path, nrows=0).columns if csv else pq.read_schema(path).names)]
-    check_named_columns(have, {"--date-col": (date_col,), "--id-cols": id_cols, "--value-col": (value_col,)}, path.name)
-    columns = [date_col, *id_cols, value_col]
+    named = {"--date-col": (date_col,), "--id-cols": id_cols, "--value-col": (value_col,)}
+    check_named_columns(have, {**named, **({"--regressors": regressors} if regressors else {})}, path.name)
+    columns = [date_col, *id_cols, value_col, *regressors]
     if csv:
         return pd.read_csv(path, usecols=columns, dtype={c: str for c in id_cols})
     panel = pd.read_parquet(path, columns=columns)
@@ -143,14 +164,38 @@ def _write(result, out: Path) -> None:
     os.replace(tmp, out)
 
 
+def _events(path: Path | None):
+    import pandas as pd
+
+    if path is None:
+        return None
+    if not path.exists():
+        raise ConfigError(f"--events: file not found: {path}")
+    return pd.read_csv(path)
+
+
+def summary(run) -> list[str]:
+    """The lines the command prints about a run: calendar used, short-history fallbacks."""
+    notes = run.notes
+    lines = [f"calendar: {notes['calendar']}" + (f"; regressors: {', '.join(notes['regressors'])}"
+                                                  if notes["regressors"] else "")]
+    if notes["short_history"]:
+        how = ", ".join(f"{n} {k.split(':', 1)[1]}" for k, n in sorted(notes["short_history_models"].items()))
+        lines.append(f"{notes['short_history']} series too short to backtest ({notes['short_history_reason']}): {how}")
+    if notes["all_zero"]:
+        lines.append(f"{notes['all_zero']} series without sales: forecast 0")
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
-    from channelkit.forecast import forecast
+    from channelkit.forecast import run_forecast
 
     if args.out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise ConfigError(f"--out must end in .csv or .parquet, but got {args.out.name}")
     date_col, id_cols, value_col = panel_columns(args)
+    regressors = tuple(args.regressors)
     if args.panel:
-        panel = _read_panel(args.panel, date_col, id_cols, value_col)
+        panel = _read_panel(args.panel, date_col, id_cols, value_col, regressors)
     else:
         panel = _dataset_panel(args.data, args.freq)
     models = args.models[0] if args.models == ["auto"] else args.models
@@ -160,12 +205,16 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--scheduler needs --backend dask")
     kw = dict(horizon=args.horizon, freq=freq, levels=args.level, models=models, n_windows=args.windows,
               backend=args.backend, n_jobs=args.n_jobs, progress=False, date_col=date_col, id_cols=id_cols,
-              value_col=value_col)
+              value_col=value_col, regressors=regressors, holidays=args.holidays, events=_events(args.events),
+              selection=args.selection, top_k=args.top_k)
     if args.backend == "dask":
         with dask_client(args.scheduler, args.n_jobs):
-            result = forecast(panel, **kw)
+            fitted = run_forecast(panel, **kw)
     else:
-        result = forecast(panel, **kw)
+        fitted = run_forecast(panel, **kw)
+    result = fitted.forecast
     _write(result, args.out)
+    for line in summary(fitted):
+        print(line)
     print(f"wrote {len(result)} rows ({result[list(id_cols)].drop_duplicates().shape[0]} series) to {args.out}")
     return 0

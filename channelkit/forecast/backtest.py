@@ -59,7 +59,17 @@ def _statsforecast(models: list, freq: str, n_jobs: int):
 def _run(method: str, data: pd.DataFrame, *, models: list, freq: str, n_jobs: int, backend: Backend,
          **kwargs) -> pd.DataFrame:
     """Call statsforecast ``method`` locally or on the current Dask cluster (via fugue)."""
+    from channelkit.forecast.short import warnings_to_log
+
     sf = _statsforecast(models, freq, n_jobs if backend == "local" else 1)
+    # statsforecast warns per series (e.g. "Historical data (36) is shorter than season_length (52)");
+    # they go to the `channelkit.forecast` logger, not the analyst's terminal. Worker processes forked
+    # inside the block inherit the recording filter, so theirs are dropped rather than printed.
+    with warnings_to_log():
+        return _run_sf(sf, method, data, n_jobs=n_jobs, backend=backend, **kwargs)
+
+
+def _run_sf(sf, method: str, data: pd.DataFrame, *, n_jobs: int, backend: Backend, **kwargs) -> pd.DataFrame:
     if backend == "dask":
         import dask.dataframe as dd
 
@@ -79,11 +89,13 @@ def _run(method: str, data: pd.DataFrame, *, models: list, freq: str, n_jobs: in
     return out.sort_values(keys).reset_index(drop=True)
 
 
-def _groups(data: pd.DataFrame, freq: str, season_length: int, skip: int) -> list[tuple[list[int], pd.DataFrame]]:
-    """Split series by the MSTL seasons their history supports (``skip`` = periods held out)."""
+def _groups(data: pd.DataFrame, freq: str, season_length: int, skip: int) -> list[tuple[tuple, pd.DataFrame]]:
+    """Split series by the MSTL seasons their history supports (``skip`` = periods held out) and by
+    whether their whole history covers two years (:func:`channelkit.forecast.models.has_two_years`;
+    the same in the backtest and the final fit, so ``mstl_fourier`` is judged as it will forecast)."""
     n = data.groupby(UID, observed=True).size()
-    key = n.map(lambda k: tuple(M.seasons(freq, season_length, int(k) - skip)))
-    return [(list(k), data[data[UID].isin(key.index[key == k])]) for k in sorted(set(key))]
+    key = n.map(lambda k: (tuple(M.seasons(freq, season_length, int(k) - skip)), M.has_two_years(freq, int(k))))
+    return [(k, data[data[UID].isin(key.index[key == k])]) for k in sorted(set(key))]
 
 
 def add_ensemble(frame: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
@@ -99,6 +111,25 @@ def candidate_names(names: Sequence[str]) -> list[str]:
     return [*names, M.ENSEMBLE] if M.ensemble_members(names) else list(names)
 
 
+YEARLY_MODELS = ("mstl_yearly", "mstl_fourier")
+
+
+def _by_input_size(names: Sequence[str], input_size: int | None) -> list[tuple[list[str], int | None]]:
+    """Model names grouped by the history they fit on: the yearly models always take all of it."""
+    if input_size is None:
+        return [(list(names), None)]
+    groups = [([n for n in names if n not in YEARLY_MODELS], input_size), ([n for n in names if n in YEARLY_MODELS], None)]
+    return [(ns, size) for ns, size in groups if ns]
+
+
+def _merge(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
+    out = frames[0]
+    for other in frames[1:]:
+        out = out.merge(other.drop(columns=[c for c in other.columns if c in out.columns and c not in keys]),
+                        on=keys, how="inner")
+    return out
+
+
 def cross_validate(
     data: pd.DataFrame,
     *,
@@ -111,28 +142,33 @@ def cross_validate(
     n_jobs: int = 1,
     backend: Backend = "local",
     input_size: int | None = None,
+    use_exog: bool = False,
+    X_df: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Rolling-origin backtest of ``names`` on a ``unique_id, ds, y`` frame (see module doc).
 
     Every series must have at least ``h + step * (n_windows - 1)`` points plus some training
     history; the engine routes shorter series elsewhere before calling this. ``input_size``
-    limits each fit to the last ``input_size`` periods before its cutoff (``None``: all).
+    limits each fit to the last ``input_size`` periods before its cutoff (``None``: all; the
+    yearly models ``mstl_yearly`` and ``mstl_fourier`` always use all). Extra columns of ``data``
+    are known regressors (``use_exog``: the models that can, use them); ``X_df`` is unused here.
     """
     test_size = h + step * (n_windows - 1)
     parts = []
-    for seasons, group in _groups(data, freq, season_length, test_size):
-        mdl = M.build_models(names, season_length=season_length, mstl_seasons=seasons)
-        # Models with a `forward` method are fitted once, at the first cutoff, and only re-filtered
-        # at later cutoffs (statsforecast's refit=False); the cheap intermittent models are refitted.
-        split = {True: [m for m in mdl if hasattr(m, "forward")], False: [m for m in mdl if not hasattr(m, "forward")]}
-        frames = [_run("cross_validation", group, models=ms, freq=freq, n_jobs=n_jobs, backend=backend, h=h,
-                       n_windows=n_windows, step_size=step, input_size=input_size, refit=not fwd)
-                  for fwd, ms in split.items() if ms]
-        part = frames[0]
-        for other in frames[1:]:
-            part = part.merge(other.drop(columns=Y), on=[UID, CUTOFF, DS], how="inner")
-        parts.append(part)
+    for (seasons, yearly), group in _groups(data, freq, season_length, test_size):
+        frames = []
+        for subset, size in _by_input_size(names, input_size):
+            mdl = M.build_models(subset, season_length=season_length, mstl_seasons=seasons, freq=freq, use_exog=use_exog,
+                                 yearly=yearly)
+            # Models with a `forward` method are fitted once, at the first cutoff, and only re-filtered
+            # at later cutoffs (statsforecast's refit=False); the cheap intermittent models are refitted.
+            split = {True: [m for m in mdl if hasattr(m, "forward")], False: [m for m in mdl if not hasattr(m, "forward")]}
+            frames += [_run("cross_validation", group, models=ms, freq=freq, n_jobs=n_jobs, backend=backend, h=h,
+                            n_windows=n_windows, step_size=step, input_size=size, refit=not fwd)
+                       for fwd, ms in split.items() if ms]
+        parts.append(_merge(frames, [UID, CUTOFF, DS]))
     cv = pd.concat(parts, ignore_index=True)
+    cv = cv[[UID, CUTOFF, DS, Y, *names]]
     cv[list(names)] = cv[list(names)].clip(lower=0)
     return add_ensemble(cv, names).sort_values([UID, CUTOFF, DS]).reset_index(drop=True)
 
@@ -147,18 +183,27 @@ def fit_forecast(
     n_jobs: int = 1,
     backend: Backend = "local",
     input_size: int | None = None,
+    use_exog: bool = False,
+    X_df: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Fit ``names`` on the last ``input_size`` periods (``None``: all) and forecast ``h`` periods.
+    """Fit ``names`` on the last ``input_size`` periods (``None``: all; the yearly models: all) and
+    forecast ``h`` periods; ``X_df`` holds the regressors' future values (``unique_id, ds, <cols>``).
 
     Point forecasts are clipped at 0.
     """
-    if input_size is not None:
-        data = data.groupby(UID, observed=True, group_keys=False).tail(input_size)
-    parts = []
-    for seasons, group in _groups(data, freq, season_length, 0):
-        mdl = M.build_models(names, season_length=season_length, mstl_seasons=seasons)
-        parts.append(_run("forecast", group, models=mdl, freq=freq, n_jobs=n_jobs, backend=backend, h=h))
-    fc = pd.concat(parts, ignore_index=True)
+    frames = []
+    for subset, size in _by_input_size(names, input_size):
+        hist = data if size is None else data.groupby(UID, observed=True, group_keys=False).tail(size)
+        for (seasons, yearly), group in _groups(hist, freq, season_length, 0):
+            mdl = M.build_models(subset, season_length=season_length, mstl_seasons=seasons, freq=freq, use_exog=use_exog,
+                                 yearly=yearly)
+            extra = {} if X_df is None else {"X_df": X_df[X_df[UID].isin(group[UID].unique())]}
+            frames.append(_run("forecast", group, models=mdl, freq=freq, n_jobs=n_jobs, backend=backend, h=h, **extra))
+    by_subset = {}
+    for f in frames:
+        by_subset.setdefault(tuple(c for c in f.columns if c not in (UID, DS)), []).append(f)
+    fc = _merge([pd.concat(fs, ignore_index=True) for fs in by_subset.values()], [UID, DS])
+    fc = fc[[UID, DS, *names]]
     fc[list(names)] = fc[list(names)].clip(lower=0)
     return add_ensemble(fc, names).sort_values([UID, DS]).reset_index(drop=True)
 

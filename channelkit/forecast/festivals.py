@@ -5,7 +5,8 @@ that couriers pause around Spring Festival (whose date moves every year). Like t
 adjustment of official statistics (X-13's moving-holiday regressors), channelkit estimates one
 multiplicative effect per festival day and removes it before fitting:
 
-1. Every day gets a calendar key from :func:`channelkit.data.calendar.festival_calendar`, the
+1. Every day gets a calendar key from the run's calendar (:mod:`channelkit.forecast.calendars`;
+   the Chinese one is :func:`channelkit.data.calendar.festival_calendar`): the
    event and the day's offset from its peak (``double11-3``, ``spring_festival+2``); days of two
    events join both keys. Days outside any festival have no key (multiplier 1).
 2. A series' *level* on a day is the centred moving average of its non-festival days over
@@ -28,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from channelkit.data.calendar import festival_calendar
+from channelkit.forecast.calendars import CN, Calendar
 from channelkit.forecast.frames import DS, UID, Y
 
 POOL = "pool"
@@ -45,13 +46,13 @@ def _empty() -> pd.Series:
     return pd.Series(dtype=object, index=pd.DatetimeIndex([], name=DS), name=KEY)
 
 
-def calendar_keys(start: pd.Timestamp, end: pd.Timestamp, freq: str = "D") -> pd.Series:
+def calendar_keys(start: pd.Timestamp, end: pd.Timestamp, freq: str = "D", calendar: Calendar = CN) -> pd.Series:
     """Festival key per period start between ``start`` and ``end`` (only periods that have one)."""
-    if not is_adjustable(freq):
+    if not is_adjustable(freq) or calendar.empty:
         return _empty()
     weekly = freq != "D"
     pad = pd.Timedelta(days=7 if weekly else 0)
-    cal = festival_calendar(pd.Timestamp(start) - pad, pd.Timestamp(end) + pad)
+    cal = calendar.days(pd.Timestamp(start) - pad, pd.Timestamp(end) + pad)
     if cal.empty:
         return _empty()
     if weekly:
@@ -75,15 +76,17 @@ def _levels(wide: pd.DataFrame, festive: np.ndarray, weekly: bool) -> pd.DataFra
 
 
 def estimate_multipliers(data: pd.DataFrame, pools: pd.Series, *, freq: str = "D",
-                         until: pd.Timestamp | None = None, prior: float = 10.0) -> pd.DataFrame:
+                         until: pd.Timestamp | None = None, prior: float = 10.0,
+                         calendar: Calendar = CN) -> pd.DataFrame:
     """Festival multipliers per pool and key from ``data`` (``unique_id, ds, y``) up to ``until``.
 
-    ``pools`` maps each ``unique_id`` to its pool. Returns ``pool, key, multiplier``.
+    ``pools`` maps each ``unique_id`` to its pool; ``calendar`` gives the keys (default Chinese).
+    Returns ``pool, key, multiplier``.
     """
     if until is not None:
         data = data[data[DS] <= until]
     wide = data.pivot(index=DS, columns=UID, values=Y).sort_index()
-    keys = calendar_keys(wide.index.min(), wide.index.max(), freq).reindex(wide.index)
+    keys = calendar_keys(wide.index.min(), wide.index.max(), freq, calendar).reindex(wide.index)
     festive = keys.notna().to_numpy()
     if not festive.any():
         return pd.DataFrame(columns=[POOL, KEY, MULT])
@@ -103,11 +106,12 @@ def estimate_multipliers(data: pd.DataFrame, pools: pd.Series, *, freq: str = "D
     return pd.concat(rows, ignore_index=True)
 
 
-def multipliers_for(frame: pd.DataFrame, pools: pd.Series, table: pd.DataFrame, *, freq: str = "D") -> np.ndarray:
+def multipliers_for(frame: pd.DataFrame, pools: pd.Series, table: pd.DataFrame, *, freq: str = "D",
+                    calendar: Calendar = CN) -> np.ndarray:
     """The multiplier of each row of ``frame`` (``unique_id, ds``); 1 where none applies."""
     if table.empty:
         return np.ones(len(frame))
-    keys = calendar_keys(frame[DS].min(), frame[DS].max(), freq)
+    keys = calendar_keys(frame[DS].min(), frame[DS].max(), freq, calendar)
     key = frame[DS].map(keys)
     if key.isna().all():
         return np.ones(len(frame))

@@ -15,6 +15,12 @@ Conventions (documented here once, used everywhere):
   ``returns="clip"`` (the default) they are set to 0 before fitting; ``"keep"`` fits them as
   they are (forecasts and intervals are still clipped at 0); ``"error"`` refuses them.
 - Duplicate (id, date) rows are an error: aggregate the panel first.
+- **Known future regressors** (``regressors=("promo", "price")``): numeric columns whose future
+  values the planner knows. History rows carry the target; rows dated *after the panel's last
+  observation* (the last date with a value) carry the plan with the target empty. Those rows
+  become :attr:`PreparedPanel.future`; the missing-target-is-zero rule applies only up to the last
+  observation. In the history, a regressor missing on a row (or on a zero-filled gap) takes the
+  series' previous value (then its next, then 0): a price holds until it changes, a flag off.
 """
 from __future__ import annotations
 
@@ -50,6 +56,8 @@ class PreparedPanel:
     freq: str
     season_length: int
     notes: dict[str, int] = field(default_factory=dict)
+    regressors: tuple[str, ...] = ()
+    future: pd.DataFrame | None = None
 
     def with_ids(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Replace ``unique_id`` in ``frame`` by the caller's id columns and ``ds`` by the date column."""
@@ -160,16 +168,22 @@ def prepare_panel(
     id_cols: Sequence[str] = ("sku", "channel"),
     freq: str | None = None,
     returns: ReturnsRule = "clip",
+    regressors: Sequence[str] = (),
 ) -> PreparedPanel:
     """Validate ``panel`` and return it as a zero-completed ``unique_id, ds, y`` frame.
 
     ``freq`` defaults to :func:`infer_freq`. Dates off the frequency's grid (e.g. a Tuesday in a
-    ``W-MON`` panel) raise :class:`InputError`. See the module docstring for gaps and returns.
+    ``W-MON`` panel) raise :class:`InputError`. See the module docstring for gaps, returns and
+    ``regressors`` (extra columns of ``data``; their planned values in ``future``).
     """
     id_cols = tuple([id_cols] if isinstance(id_cols, str) else id_cols)
     if not id_cols:
         raise InputError("`id_cols` must name at least one column, e.g. ('sku', 'channel')")
-    check_columns(panel, [date_col, value_col, *id_cols])
+    regressors = tuple([regressors] if isinstance(regressors, str) else regressors)
+    check_columns(panel, [date_col, value_col, *id_cols, *regressors])
+    clash = [r for r in regressors if r in (date_col, value_col, *id_cols)]
+    if clash:
+        raise InputError(f"`regressors` must be other columns than the date, value and id columns, but got {clash}")
     if panel.empty:
         raise InputError("`panel` has no rows")
     dates = parse_dates(panel[date_col], column=date_col)
@@ -188,12 +202,57 @@ def prepare_panel(
                          "aggregate it first (one row per series and period)")
     ids = key.drop_duplicates().sort_values(list(id_cols)).reset_index(drop=True)
     ids.insert(0, UID, [f"s{i:06d}" for i in range(len(ids))])
-    long = key.assign(**{DS: dates.values, Y: values.values}).merge(ids, on=list(id_cols))[[UID, DS, Y]]
+    regs = {r: _numeric(panel[r], r).values for r in regressors}
+    long = key.assign(**{DS: dates.values, Y: values.values}, **regs).merge(ids, on=list(id_cols))
+    long = long[[UID, DS, Y, *regressors]]
+    future = None
+    if regressors:
+        observed = long.loc[long[Y].notna(), DS]
+        if observed.empty:
+            raise InputError(f"column `{value_col}` has no values: nothing to forecast from")
+        plan = (long[DS] > observed.max()).to_numpy()
+        future, long = long.loc[plan, [UID, DS, *regressors]].reset_index(drop=True), long.loc[~plan]
     notes = {"negative_periods": int((long[Y] < 0).sum()), "missing_values": int(long[Y].isna().sum())}
     if returns == "clip":
         long[Y] = long[Y].clip(lower=0)
     n_before = len(long)
     long = _complete(long, freq).sort_values([UID, DS]).reset_index(drop=True)
+    if regressors:
+        filled = long.groupby(UID, observed=True)[list(regressors)].transform(lambda c: c.ffill().bfill())
+        long[list(regressors)] = filled.fillna(0.0)
     notes["gap_periods_filled"] = len(long) - n_before
     notes["series"] = len(ids)
-    return PreparedPanel(long, ids, id_cols, date_col, value_col, freq, season, notes)
+    return PreparedPanel(long, ids, id_cols, date_col, value_col, freq, season, notes, regressors, future)
+
+
+def _numeric(values: pd.Series, column: str) -> pd.Series:
+    """A regressor column as floats, or :class:`InputError` with examples of non-numeric values."""
+    out = pd.to_numeric(values, errors="coerce")
+    bad = values[out.isna() & values.notna()]
+    if len(bad):
+        raise InputError(f"regressor column `{column}` must be numeric, but got values such as {_short(bad.unique()[:3])}")
+    return out.astype(float)
+
+
+def future_dates(prep: PreparedPanel, h: int) -> pd.DatetimeIndex:
+    """The ``h`` periods after the panel's last observation."""
+    return pd.date_range(prep.data[DS].max(), periods=h + 1, freq=prep.freq)[1:]
+
+
+def check_plan(prep: PreparedPanel, uids: Sequence[str], h: int) -> pd.DataFrame:
+    """The regressors' planned values for the ``h`` future dates of ``uids``, or :class:`InputError`
+    naming the series and dates without a plan. Returns ``unique_id, ds, <regressors>``."""
+    grid = pd.DataFrame({UID: list(uids)}).merge(pd.DataFrame({DS: future_dates(prep, h)}), how="cross")
+    plan = grid.merge(prep.future, on=[UID, DS], how="left")
+    gaps = plan[plan[list(prep.regressors)].isna().any(axis=1)]
+    if len(gaps):
+        named = prep.with_ids(gaps[[UID, DS]])
+        first = named.groupby(list(prep.id_cols), sort=False)[prep.date_col].apply(
+            lambda d: ", ".join(x.strftime("%Y-%m-%d") for x in d.iloc[:3]) + (" ..." if len(d) > 3 else ""))
+        shown = "; ".join(f"{'/'.join(map(str, k if isinstance(k, tuple) else (k,)))}: {v}" for k, v in
+                          first.head(3).items())
+        raise InputError(
+            f"`regressors` {list(prep.regressors)} need a planned value on every forecast date, but "
+            f"{first.size} series lack some ({', '.join(prep.id_cols)}: {shown}); add rows dated after the last "
+            f"observation ({prep.data[DS].max():%Y-%m-%d}) with the plan and an empty `{prep.value_col}`")
+    return plan
