@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from channelkit.data.coerce import to_datetime
-from channelkit.data.market import channel_events, festival_names, load_market_dataset, market_calendar
+from channelkit.data.market import (channel_events, festival_names, load_market_dataset, market_calendar,
+                                    own_festivals)
 from channelkit.errors import ConfigError
 from minimal_data import write_dataset
 
@@ -61,3 +62,14 @@ def test_channel_events_add_the_calendar_and_leave_product_rows_out():
     cn = channel_events(events, "2025-11-01", "2025-11-30", holidays="CN")
     assert (cn["event"] == "double11").sum() == 12  # 11-01..11-12 in range: the shop's 11-11 + 11 calendar days
     assert channel_events(None, "2025-11-01", "2025-11-30", holidays="none").empty
+
+
+def test_own_festivals_are_only_those_the_calendar_lacks():
+    events = pd.DataFrame({"date": pd.to_datetime(["2025-11-11", "2025-07-03", "2025-07-04", "2025-07-05"]),
+                           "event": ["double11", "summer_sale", "summer_sale", "coupon"],
+                           "kind": ["festival", "festival", "festival", "promotion"]})
+    cn = own_festivals(events, holidays="CN")
+    assert cn["event"].tolist() == ["summer_sale", "summer_sale"]  # double11 is China's calendar already
+    us = own_festivals(events, holidays="US")
+    assert sorted(set(us["event"])) == ["double11", "summer_sale"] and len(us) == 3
+    assert own_festivals(events[events["kind"] == "promotion"], holidays="US") is None

@@ -181,6 +181,26 @@ def channel_events(events: pd.DataFrame | None, start, end, *, holidays: str = D
     return out
 
 
+def own_festivals(events: pd.DataFrame | None, *, holidays: str = DEFAULT_HOLIDAYS) -> pd.DataFrame | None:
+    """The shop's ``festival`` rows of ``events`` that the ``holidays`` calendar does not already hold
+    (matched on date and event name), as the forecast's custom ``events``; ``None`` when there are none.
+
+    The sample's events repeat China's festivals, which ``holidays="CN"`` already adjusts for; a
+    grocer's "summer_sale" is its own.
+    """
+    if events is None or events.empty:
+        return None
+    own = events[(events["kind"] == "festival") & (events["sku"].isna() if "sku" in events else True)]
+    if own.empty:
+        return None
+    dates = pd.to_datetime(own["date"])
+    cal = market_calendar(dates.min(), dates.max(), holidays=holidays)
+    known = set(zip(cal["date"], cal["event"].astype(str)))
+    new = pd.Series([(d, e) not in known for d, e in zip(dates.dt.normalize(), own["event"].astype(str))], index=own.index)
+    own = own.loc[new, ["date", "event", "kind"]].drop_duplicates()
+    return own.reset_index(drop=True) if len(own) else None
+
+
 def festival_names(calendar: pd.DataFrame) -> list[str]:
     """The distinct festival names of a market calendar, in date order (for titles and tables)."""
     fest = calendar[calendar["kind"] == "festival"].sort_values("date")
