@@ -2,9 +2,10 @@
 
 Each variant is cut from the sample retailer with :func:`channelkit.data.sample.variants.make_variant`,
 kept small (2 SKUs) so the matrix runs in minutes: each optional table removed, 10 months of
-history, one sales channel, 30 sales channels (a third named in Chinese), and a bare grocer's
+history, one sales channel, 30 sales channels (a third named in Chinese), a daily sales panel
+instead of order lines, and a bare grocer's
 shape (no optional table, no unit costs, US holidays, USD). For each, the notebooks that read
-what was changed run through ``channelkit report`` (the grocer's shape runs every page; 23 pages in
+what was changed run through ``channelkit report`` (the grocer's shape runs every page; 27 pages in
 all, 15 to 60 s each); every page must render, with no
 error output and no traceback, and say in one sentence what it left out.
 """
@@ -40,6 +41,7 @@ VARIANTS = {
     "ten_months": ({"months": 10}, {}, ["01", "02", "05"]),
     "one_channel": ({"channels": 1}, {}, ["01", "02", "05"]),
     "thirty_channels": ({"channels": 30}, {}, ["00", "01", "02", "05", "06"]),
+    "sales_panel_only": ({"panel_only": True}, {}, ["01", "02", "05", "06"]),
     "grocer": ({"drop": ("marketing", "touchpoints", "inventory", "events"), "months": 12, "no_unit_cost": True},
                {"currency": "USD", "holidays": "US", "timezone": "America/Chicago"}, ALL),
 }

@@ -46,3 +46,15 @@ def test_bad_options_are_named(sample_dir, tmp_path):
         make_variant(sample_dir, tmp_path / "x", months=0)
     with pytest.raises(InputError, match="`channels` must be 1 or more than the 5 sales channels, but got 3"):
         make_variant(sample_dir, tmp_path / "x", channels=3)
+
+
+def test_a_sales_panel_instead_of_orders(sample_dir, tmp_path):
+    ds = load_dataset(make_variant(sample_dir, tmp_path / "panel", skus=2, months=2, panel_only=True, anonymous=True))
+    assert ds.orders is None and ds.sales is not None
+    raw = read_folder(sample_dir)["orders"]
+    top2 = raw.groupby("sku")["units"].sum().nlargest(2).index
+    last = pd.to_datetime(raw.loc[raw["sku"].isin(top2), "order_ts"]).max()
+    kept = raw[raw["sku"].isin(top2) & (pd.to_datetime(raw["order_ts"]) >= (last - pd.DateOffset(months=2)).normalize()
+                                        + pd.Timedelta(days=1)) & (raw["status"] == "paid")]
+    assert ds.sales["units"].sum() == kept["units"].sum()
+    assert ds.sales["revenue"].sum() == pytest.approx((kept["units"] * kept["unit_price"]).sum())

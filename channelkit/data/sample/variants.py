@@ -11,7 +11,8 @@ contract allows:
   split every sales channel into stores by a hash of the order id, named ``<channel>_<k>`` (and,
   to exercise fonts, every third one in Chinese: ``门店_<k>``), so the report meets N channels;
 - ``no_unit_cost``: empty ``products.unit_cost``, as a grocer's export without costs;
-- ``anonymous``: no customer ids (stores without a loyalty card).
+- ``anonymous``: no customer ids (stores without a loyalty card);
+- ``panel_only``: a daily ``sales`` panel instead of ``orders`` (a user who only has a panel).
 
 With ``skus``, touchpoints are trimmed to the customers who still have orders plus a tenth of the
 others (by a hash of the id), so journeys that never converted remain.
@@ -49,7 +50,7 @@ def read_folder(folder: str | Path) -> dict[str, pd.DataFrame]:
 
 def make_variant(source: str | Path, out_dir: str | Path, *, drop: Sequence[str] = (), months: int | None = None,
                  skus: int | None = None, channels: int | None = None, no_unit_cost: bool = False,
-                 anonymous: bool = False) -> Path:
+                 anonymous: bool = False, panel_only: bool = False) -> Path:
     """Write a reshaped copy of the sample folder ``source`` to ``out_dir`` (see the module docstring)."""
     unknown = [t for t in drop if t not in OPTIONAL_TABLES]
     if unknown:
@@ -74,6 +75,11 @@ def make_variant(source: str | Path, out_dir: str | Path, *, drop: Sequence[str]
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():
         frame.to_csv(out / f"{name}.csv", index=False)
+    if panel_only:
+        from channelkit.data import daily_sales, load_dataset
+
+        daily_sales(load_dataset(out)).drop(columns=["free_units"]).to_csv(out / "sales.csv", index=False)
+        (out / "orders.csv").unlink()
     return out
 
 
