@@ -40,7 +40,7 @@ VARIANTS = {
     "no_events": ({"drop": ("events",)}, {}, ["05"]),
     "ten_months": ({"months": 10}, {}, ["01", "02", "05"]),
     "one_channel": ({"channels": 1}, {}, ["01", "02", "05"]),
-    "thirty_channels": ({"channels": 30}, {}, ["00", "01", "02", "05", "06"]),
+    "thirty_channels": ({"channels": 30, "skus": 1}, {}, ["00", "01", "02", "05", "06"]),
     "sales_panel_only": ({"panel_only": True}, {}, ["01", "02", "05", "06"]),
     "grocer": ({"drop": ("marketing", "touchpoints", "inventory", "events"), "months": 12, "no_unit_cost": True},
                {"currency": "USD", "holidays": "US", "timezone": "America/Chicago"}, ALL),
