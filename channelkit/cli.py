@@ -28,6 +28,7 @@ COMMANDS = {
     "sample": "generate the sample retailer with its ground truth",
     "validate": "check a dataset folder against the data contract",
     "report": "run every notebook and write the HTML report",
+    "notebooks": "copy the default report notebooks into a folder to customise",
     "forecast": "forecast units per SKU x channel, with intervals",
     "attribution": "attribute conversions to marketing channels",
     "elasticity": "price elasticity per SKU x channel",

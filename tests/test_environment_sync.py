@@ -23,9 +23,18 @@ def _pyproject_packages() -> set[str]:
     return {_name(r) for r in reqs}
 
 
-def _conda_packages() -> set[str]:
+def _env_requirements() -> list[str]:
+    """conda packages plus those under `pip:` (packages conda-forge lacks), without `-e .`."""
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    names = {_name(d) for d in env["dependencies"] if isinstance(d, str)}
+    out = [d for d in env["dependencies"] if isinstance(d, str)]
+    for d in env["dependencies"]:
+        if isinstance(d, dict):
+            out += [r.split("#")[0].strip() for r in d.get("pip", []) if not r.startswith("-")]
+    return out
+
+
+def _conda_packages() -> set[str]:
+    names = {_name(d) for d in _env_requirements()}
     return names - {"python", "pip"}
 
 
@@ -37,8 +46,7 @@ def test_environment_yml_lists_the_same_packages_as_pyproject() -> None:
 def test_environment_yml_uses_the_same_version_bounds() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     reqs = list(project["dependencies"]) + list(project["optional-dependencies"]["test"])
-    env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    conda = {_name(d): d.replace(" ", "") for d in env["dependencies"] if isinstance(d, str)}
+    conda = {_name(d): d.replace(" ", "") for d in _env_requirements()}
     for req in reqs:
         spec = req.split(";")[0].replace(" ", "")
         spec = re.sub(r"\[.*?\]", "", spec)

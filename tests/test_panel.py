@@ -97,3 +97,34 @@ def test_sample_panel_agrees_with_its_order_lines(sample_dataset):
     assert panel["orders"].sum() == paid.groupby([paid["order_ts"].dt.normalize(), "sku", "channel"])["order_id"].nunique().sum()
     assert not panel.duplicated(["date", "sku", "channel"]).any()
     assert set(panel["channel"]) <= set(sample_dataset.channels.loc[sample_dataset.channels["kind"] == "sales", "channel"])
+
+
+def test_free_items_count_as_units_but_never_in_prices(tmp_path):
+    # A9/A10: SKU-2 given away free (price 0) on 06-11 tmall beside the paid line A1 (1 @ 10);
+    # on 06-13 app only free units: no price is observed there (never a price of 0).
+    free = ("A9,SKU-2,2025-06-11 11:00:00,C2,tmall,2,0,10,paid\n"
+            "A10,SKU-2,2025-06-13 11:00:00,C2,app,1,0,0,paid\n")
+    panel = daily_sales(load_dataset(write_dataset(tmp_path, orders=CSV["orders"] + free)))
+    cell = _row(panel, "2025-06-11", "SKU-2", "tmall")
+    assert (cell["units"], cell["free_units"], cell["revenue"]) == (3.0, 2.0, 10.0)
+    assert (cell["price"], cell["list_price"], cell["discount"]) == (10.0, 10.0, 0.0)
+    only_free = _row(panel, "2025-06-13", "SKU-2", "app")
+    assert (only_free["units"], only_free["free_units"]) == (1.0, 1.0)
+    assert pd.isna(only_free["price"]) and pd.isna(only_free["discount"])
+    weekly = daily_sales(load_dataset(write_dataset(tmp_path / "w", orders=CSV["orders"] + free)), freq="W")
+    week = _row(weekly, "2025-06-09", "SKU-2", "app")  # A5 (4 @ 8) + A10 (1 free)
+    assert (week["units"], week["free_units"], week["price"]) == (5.0, 1.0, 8.0)
+
+
+def test_sku_level_promotion_events_flag_only_their_sku(tmp_path):
+    # A mailer for SKU-2 on 06-11 in every channel; SKU-1 on 06-11 keeps its own flag (A1 @ 18 of 20: 10% off).
+    events = ("date,event,kind,channel,sku,mailer\n"
+              "2025-06-11,mailer_w24,promotion,,SKU-2,true\n"
+              "2025-06-12,app_flash_sale,promotion,app,,\n")
+    ds = load_dataset(write_dataset(tmp_path, events=events))
+    assert ds.events["mailer"].iloc[0] and "sku" in ds.events and ds.events["sku"].isna().iloc[1]
+    panel = daily_sales(ds)
+    assert _row(panel, "2025-06-11", "SKU-2", "tmall")["promo"]  # full price, flagged by the mailer
+    assert _row(panel, "2025-06-12", "SKU-1", "app")["promo"]  # the channel-wide event still covers every SKU
+    without = daily_sales(load_dataset(write_dataset(tmp_path / "plain")))
+    assert not _row(without, "2025-06-11", "SKU-2", "tmall")["promo"]  # the same cell without the mailer

@@ -95,3 +95,36 @@ def test_channels_are_checked_against_the_dataset(tmp_path):
     assert parse_config({"data_dir": str(data), "channels": ["tmall", "jd"]}).channels == ("tmall", "jd")
     with pytest.raises(ConfigError, match=r"channels \['tmal', 'search'\] are not sales channels .* \(it has: jd, tmall\)"):
         parse_config({"data_dir": str(data), "channels": ["tmal", "jd", "search"]})
+
+
+def test_market_settings_channels_and_skip(tmp_path):
+    (tmp_path / "data").mkdir()
+    cfg = parse_config({"data_dir": str(tmp_path / "data"), "currency": "USD", "timezone": "America/Chicago",
+                        "holidays": "US", "max_channels": 5, "skip": ["04", "06_customers"]})
+    params = cfg.common_parameters()
+    assert (params["currency"], params["timezone"], params["holidays"], params["max_channels"]) == \
+        ("USD", "America/Chicago", "US", 5)
+    assert cfg.skip == ("04", "06_customers")
+    defaults = parse_config({"data_dir": str(tmp_path / "data")})
+    assert (defaults.timezone, defaults.holidays, defaults.max_channels, defaults.skip) == ("Asia/Shanghai", "CN", 8, ())
+    with pytest.raises(ConfigError) as info:
+        parse_config({"data_dir": str(tmp_path / "data"), "timezone": "Mars/Base", "holidays": "XX",
+                      "max_channels": 0, "skip": {"a": 1}})
+    text = str(info.value)
+    assert "4 problem(s)" in text
+    for expected in ("timezone must be an IANA time zone such as 'Asia/Shanghai'", "but got 'Mars/Base'",
+                     "holidays must be 'CN', another country code", "but got 'XX'",
+                     "max_channels must be a positive whole number, but got 0",
+                     "skip must be a list of notebook names or numbers"):
+        assert expected in text, expected
+
+
+def test_notebooks_are_found_outside_the_project(tmp_path, monkeypatch):
+    # From a folder without notebooks/, the report uses the notebooks installed with channelkit.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    cfg = parse_config({"data_dir": "data"})
+    assert (cfg.notebooks_dir / "01_channel_performance.ipynb").is_file()
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "01_mine.ipynb").write_text("{}")
+    assert parse_config({"data_dir": "data"}).notebooks_dir == (tmp_path / "notebooks").resolve()

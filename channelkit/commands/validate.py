@@ -1,7 +1,8 @@
 """`channelkit validate PATH [--mapping FILE]`: every problem of a dataset at once, or its summary.
 
-Exit code 0 with a summary (rows per table, date range, channels, SKUs) when the data meet the
-contract; 1 with the list of problems (file, column, rule, rows, examples) when they do not;
+Exit code 0 with a summary (rows per table, date range, channels, SKUs) and one line per report
+notebook (runs in full / in part / cannot run, from :mod:`channelkit.data.support`) when the data
+meet the contract; 1 with the list of problems (file, column, rule, rows, examples) when they do not;
 2 when the folder or the mapping file is wrong.
 """
 from __future__ import annotations
@@ -19,12 +20,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", action="append", default=[], metavar="COLUMN=MAX",
                         help="largest absolute value of a numeric column, e.g. unit_price=50000 or "
                              "orders.units=10000 (repeatable; default 1e12 for every number; inf is always refused)")
+    parser.add_argument("--holidays", default="CN", metavar="CODE",
+                        help="market calendar for the festival parts: CN (default), a country code such as US, "
+                             "or none")
 
 
 def run(args: argparse.Namespace) -> int:
+    from channelkit.data.market import market_problems
+    from channelkit.data.support import data_support
     from channelkit.data.validation import check_folder, format_problems
     from channelkit.errors import ConfigError
 
+    if problems := market_problems(holidays=args.holidays):
+        raise ConfigError(problems[0])
     limits = {}
     for item in args.limit:
         column, sep, value = item.partition("=")
@@ -37,6 +45,9 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(f"{args.path}: the data meet the contract.")
     print(dataset.summary())
+    print("What the report can show:")
+    for line in data_support(dataset, holidays=args.holidays).lines():
+        print(f"  {line}")
     if dataset.dropped_columns:
         for table, columns in dataset.dropped_columns.items():
             print(f"not loaded (not in the contract) from {table}: {', '.join(columns)}")

@@ -4,7 +4,8 @@ Conventions (the contract's, see ``contract.py``):
 - Money and counts may carry ``¥``/``￥``, ``元``, ``RMB``/``CNY``, spaces and thousands separators
   (``¥1,234.50``); a trailing ``%`` divides by 100 (``20%`` -> 0.2).
 - Timestamps are naive local shop time. A column whose values all carry a zone (``+08:00``,
-  ``Z``) is converted to Asia/Shanghai and the zone dropped; a column that mixes values with and
+  ``Z``) is converted to the shop's zone (Asia/Shanghai unless a caller sets another with
+  :func:`shop_timezone`, as ``channelkit.data.market.load_market_dataset`` does) and the zone dropped; a column that mixes values with and
   without a zone is an error, since the naive ones cannot be placed on the same clock.
 - Dates keep the day (a time part is dropped). Empty cells and blank strings are missing values.
 
@@ -13,7 +14,10 @@ rows); offending cells come back as missing so the remaining checks can still ru
 """
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +29,20 @@ from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_numeric_
 from channelkit.data.dtypes import is_arrow_text, strip_labels
 
 LOCAL_TZ = "Asia/Shanghai"
+# The zone zone-aware timestamps are converted to. A context variable, set only inside
+# ``with shop_timezone(...)``, so the loaders need no extra argument on every call and nothing
+# outside the block (another thread, a later load) sees it.
+_SHOP_TZ: ContextVar[str] = ContextVar("channelkit_shop_timezone", default=LOCAL_TZ)
+
+
+@contextlib.contextmanager
+def shop_timezone(tz: str) -> Iterator[str]:
+    """Within the block, zone-aware timestamps are converted to ``tz`` (an IANA name)."""
+    token = _SHOP_TZ.set(tz)
+    try:
+        yield tz
+    finally:
+        _SHOP_TZ.reset(token)
 _MONEY = re.compile(r"[¥￥,，\s]|元|RMB|CNY", flags=re.IGNORECASE)
 _ZONE = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$", flags=re.IGNORECASE)
 # A cell with white space (ASCII, Unicode separators such as the ideographic space, NEL) at an end.
@@ -123,7 +141,7 @@ def to_datetime(series: pd.Series, *, date_only: bool = False) -> tuple[pd.Serie
     if is_datetime64_any_dtype(series):
         values = series
         if getattr(series.dt, "tz", None) is not None:
-            values = series.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None)
+            values = series.dt.tz_convert(_SHOP_TZ.get()).dt.tz_localize(None)
         values = values.astype("datetime64[ns]", copy=False)
         return (values.dt.normalize() if date_only else values), []
     text = _text(series)
@@ -141,7 +159,7 @@ def to_datetime(series: pd.Series, *, date_only: bool = False) -> tuple[pd.Serie
                             examples, count=n_aware + n_naive))
     if n_aware:
         parsed = pd.to_datetime(text[aware], utc=True, format="ISO8601", errors="coerce")
-        values[aware] = parsed.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None).astype("datetime64[ns]")
+        values[aware] = parsed.dt.tz_convert(_SHOP_TZ.get()).dt.tz_localize(None).astype("datetime64[ns]")
     naive = text.notna() & ~aware
     if n_naive:
         values[naive] = _parse_naive(text[naive])

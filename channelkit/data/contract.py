@@ -5,8 +5,9 @@ the sample generator and ``docs/data.md`` all follow it. Names are the contract'
 export headers are mapped onto them with a column-mapping file (see ``loaders.py``).
 
 Conventions
-- Timestamps are local shop time (Asia/Shanghai) without a zone, as marketplace back-ends export
-  them. A zone-aware column is converted to local time and the zone dropped.
+- Timestamps are local shop time without a zone, as marketplace back-ends export them. A
+  zone-aware column is converted to the shop's time zone (the report config's ``timezone``,
+  Asia/Shanghai by default; see ``channelkit.data.market``) and the zone dropped.
 - Money is in the dataset's currency (one currency per dataset), as a plain number.
 - ``orders`` is the grain of record; the daily ``sales`` panel is derived from it (or supplied
   directly by a user who only has a panel).
@@ -22,6 +23,8 @@ SALES_CHANNEL_TYPES = ("marketplace", "own_store", "live_commerce", "social_comm
 MARKETING_CHANNEL_TYPES = ("search", "social", "kol", "email_sms", "affiliate", "display", "direct")
 ORDER_STATUSES = ("paid", "cancelled", "refunded")
 EVENT_KINDS = ("holiday", "festival", "promotion")
+# What a product-level promotion did in the store or the ad (scanner data: display, feature/mailer).
+PROMOTION_FLAGS = ("display", "mailer")
 
 
 @dataclass(frozen=True)
@@ -102,8 +105,11 @@ PRODUCTS = Table(
         Column("name", "string", "Product name.", "Jasmine green tea 250g", required=False, nullable=True),
         Column("category", "string", "Category used for pooling and roll-ups.", "tea"),
         Column("brand", "string", "Brand.", "Hillside", required=False, nullable=True),
-        Column("unit_cost", "float", "Landed cost per unit (before channel commission).", "21.5", min=0.0),
-        Column("list_price", "float", "Recommended retail price per unit.", "49.0", min=0.01),
+        Column("unit_cost", "float", "Landed cost per unit (before channel commission). Optional: without it "
+               "the report leaves out every margin figure and says so.", "21.5", min=0.0, required=False,
+               nullable=True),
+        Column("list_price", "float", "Recommended retail price per unit; 0 for a free item (gift, sample).",
+               "49.0", min=0.0),
     ),
 )
 
@@ -126,12 +132,14 @@ ORDERS = Table(
         Column("channel", "string", "Sales channel of the order (a `sales` channel in channels).", "tmall"),
         Column("units", "int", "Units bought (购买数量); returns are recorded with status `refunded`, never as "
                "negative units.", "2", min=1),
-        Column("unit_price", "float", "Price actually paid per unit after discounts (实付金额 / units).", "39.2",
+        Column("unit_price", "float", "Price actually paid per unit after discounts (实付金额 / units); 0 for "
+               "a free item (gift with purchase, sample): free units count as units, never in prices.", "39.2",
                min=0.0),
-        Column("list_price", "float", "The channel's shelf price per unit before promotion discounts.", "49.0",
-               min=0.01),
+        Column("list_price", "float", "The channel's shelf price per unit before promotion discounts; 0 for an "
+               "item that is always free.", "49.0", min=0.0),
         Column("discount", "float", "Promotion discount as a share of the shelf price: 1 - unit_price/list_price. "
-               "Derived when absent.", "0.2", min=0.0, max=1.0, required=False),
+               "Derived when absent; empty when the shelf price is 0.", "0.2", min=0.0, max=1.0, required=False,
+               nullable=True),
         Column("status", "string", "`paid`, `cancelled` (never shipped: excluded from every metric) or `refunded` "
                "(shipped and returned: counts in gross, not net revenue).", "paid", required=False,
                allowed=ORDER_STATUSES, default="paid"),
@@ -189,16 +197,23 @@ INVENTORY = Table(
 EVENTS = Table(
     name="events",
     description="Holidays, shopping festivals and promotions, one row per event day.",
-    grain="one row per event x day (x channel)",
-    key=("date", "event", "channel"),
+    grain="one row per event x day (x channel) (x SKU)",
+    key=("date", "event", "channel", "sku"),
+    foreign_keys=(ForeignKey("sku", "products", "sku"),),
     columns=(
         Column("date", "date", "Day of the event.", "2025-11-11"),
         Column("event", "string", "Event name, the same on every day of one event.", "double11"),
         Column("kind", "string", "`holiday`, `festival` or `promotion`.", "festival", allowed=EVENT_KINDS),
         Column("channel", "string", "Sales channel it applies to; empty for all channels.", "tmall",
                required=False, nullable=True),
+        Column("sku", "string", "SKU it applies to (a product promotion: a price cut, a display, a mailer); "
+               "empty for every SKU.", "SKU-0001", required=False, nullable=True),
         Column("discount", "float", "Typical discount share during the event, when known.", "0.2", min=0.0,
                max=1.0, required=False, nullable=True),
+        Column("display", "bool", "True when the product had an in-store display (promotions).", "False",
+               required=False, nullable=True),
+        Column("mailer", "bool", "True when the product was in a mailer, flyer or feature ad (promotions).",
+               "True", required=False, nullable=True),
     ),
 )
 
@@ -231,6 +246,8 @@ SALES = Table(
                "returned_units.", "1", min=0.0, required=False, default=0.0),
         Column("returned_revenue", "float", "Revenue of refunded lines; gross revenue = revenue + "
                "returned_revenue.", "39.2", min=0.0, required=False, default=0.0),
+        Column("free_units", "float", "Net units given away at price 0 (counted in units, never in prices).",
+               "0", min=0.0, required=False, default=0.0),
     ),
 )
 

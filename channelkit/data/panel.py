@@ -13,11 +13,14 @@ How order statuses count (the one rule every notebook shares):
 
 Prices are unit-weighted over paid lines: ``price = revenue / units`` (average paid price),
 ``list_price = sum(list_price * units) / units`` (average shelf price), and
-``discount = 1 - price / list_price``. In a cell where every sold unit was refunded the same
+``discount = 1 - price / list_price``. Free items (``unit_price == 0``: gifts with purchase,
+samples) count in ``units`` and also in ``free_units``, but never in prices: the price averages run
+over the priced units only, so a cell that only gave items away has an empty price (unobserved),
+never a price of 0 whose log is minus infinity. In a cell where every sold unit was refunded the same
 formulas run over the refunded lines (the goods sold at that price and offer even if they came
 back); cells without any paid or refunded unit have empty prices. ``promo`` is True when ``discount >= promo_min_discount``
 (default 0.01, so rounding noise is no promotion) or a ``promotion`` event in ``events`` covers the
-day and channel (an event without channel covers all channels).
+day, channel and SKU (an event without channel covers all channels; one without SKU all SKUs).
 
 ``freq="W"`` gives weekly cells that start on Monday (ISO weeks; ``date`` is the Monday), with the
 same formulas over the week's lines; ``promo`` is True when it holds on any day of the week.
@@ -33,7 +36,7 @@ import pandas as pd
 from channelkit.errors import InputError
 
 PANEL_COLUMNS = ["date", "sku", "channel", "units", "revenue", "orders", "price", "list_price", "discount",
-                 "promo", "returned_units", "returned_revenue"]
+                 "promo", "returned_units", "returned_revenue", "free_units"]
 _KEYS = ["date", "sku", "channel"]
 
 
@@ -52,12 +55,15 @@ def _check_freq(freq: str) -> None:
 
 def _finish(cells: pd.DataFrame, *, events: pd.DataFrame | None, freq: str, promo_min_discount: float) -> pd.DataFrame:
     """Prices and the promo flag from summed cells (columns units, revenue, list_value, ...)."""
-    sold = cells["units"].where(cells["units"] > 0)
+    if "free_units" not in cells:
+        cells["free_units"] = 0.0
+    priced = cells["units"] - cells["free_units"]
+    sold = priced.where(priced > 0)
     cells["price"] = cells["revenue"] / sold
     cells["list_price"] = cells["list_value"] / sold
     # A cell whose every sold unit was refunded still sold at a price, often a promotion's: the
     # refund does not undo the offer. Its prices come from the refunded lines.
-    only_returned = sold.isna() & (cells["returned_units"] > 0)
+    only_returned = sold.isna() & (cells["units"] <= 0) & (cells["returned_units"] > 0)
     if only_returned.any():
         back = cells["returned_units"].where(only_returned)
         cells["price"] = cells["price"].fillna(cells["returned_revenue"] / back)
@@ -77,11 +83,19 @@ def _finish(cells: pd.DataFrame, *, events: pd.DataFrame | None, freq: str, prom
 def _promotion_cells(cells: pd.DataFrame, events: pd.DataFrame, freq: str) -> pd.Series:
     """True where a ``promotion`` event covers the cell's period and channel."""
     promos = events[events["kind"] == "promotion"]
-    periods = period_start(promos["date"], freq)
-    covered = cells["date"].isin(set(periods[promos["channel"].isna()])).to_numpy()
+    by_sku = "sku" in promos and promos["sku"].notna().any()
+    shop_wide = promos[promos["sku"].isna()] if by_sku else promos
+    periods = period_start(shop_wide["date"], freq)
+    covered = cells["date"].isin(set(periods[shop_wide["channel"].isna()])).to_numpy()
     # One pass per promoted channel (a handful), never a frame of millions of (date, channel) tuples.
-    for channel, dates in periods[promos["channel"].notna()].groupby(promos["channel"]):
+    for channel, dates in periods[shop_wide["channel"].notna()].groupby(shop_wide["channel"]):
         covered |= (cells["channel"] == channel).to_numpy() & cells["date"].isin(set(dates)).to_numpy()
+    if by_sku:  # product promotions (display, mailer, a SKU's price cut): matched on (period, SKU[, channel])
+        rows = promos[promos["sku"].notna()].assign(date=lambda f: period_start(f["date"], freq))
+        for with_channel, part in rows.groupby(rows["channel"].notna()):
+            keys = ["date", "sku", "channel"] if with_channel else ["date", "sku"]
+            hit = cells[keys].merge(part[keys].drop_duplicates(), on=keys, how="left", indicator=True)
+            covered |= (hit["_merge"] == "both").to_numpy()
     return pd.Series(covered, index=cells.index)
 
 
@@ -170,6 +184,11 @@ def panel_from_orders(orders: pd.DataFrame, *, freq: Literal["D", "W"] = "D", ev
     list_line = units * orders["list_price"].to_numpy(dtype="float64")[keep]
     out["list_value"] = _group_sum(ids, list_line * paid)
     out["returned_list_value"] = _group_sum(ids, list_line * ~paid)
+    free = orders["unit_price"].to_numpy(dtype="float64")[keep] <= 0
+    if free.any():
+        out["free_units"] = np.bincount(ids, weights=units * (paid & free), minlength=n)
+        list_line[free] = 0.0  # shelf value of free lines stays out of the priced average
+        out["list_value"] = _group_sum(ids, list_line * paid)
     del list_line
     units *= orders["unit_price"].to_numpy(dtype="float64")[keep]  # now the line values
     out["revenue"] = _group_sum(ids, units * paid)
@@ -182,13 +201,17 @@ def aggregate_panel(panel: pd.DataFrame, *, freq: Literal["D", "W"] = "W", promo
     """Re-aggregate a supplied daily panel to ``freq`` (sums; unit-weighted prices; promo if any day)."""
     _check_freq(freq)
     units = panel["units"].astype("float64")
+    if "free_units" not in panel:
+        panel = panel.assign(free_units=0.0)
     work = panel.assign(
         date=period_start(panel["date"], freq),
         units=units,
         list_value=panel["list_price"].astype("float64") * units,
     )
     grouped = work.groupby(_KEYS, sort=True)
-    cells = grouped[["units", "revenue", "list_value", "returned_units", "returned_revenue", "orders"]].sum(min_count=1)
+    cells = grouped[["units", "revenue", "list_value", "returned_units", "returned_revenue", "orders",
+                     "free_units"]].sum(min_count=1)
+    cells["free_units"] = cells["free_units"].fillna(0.0)
     cells["list_value"] = cells["list_value"].where(grouped["list_price"].count() == grouped["units"].size())
     cells["orders"] = cells["orders"].fillna(0)
     any_promo = grouped["promo"].any()
@@ -212,6 +235,8 @@ def daily_sales(dataset, freq: Literal["D", "W"] = "D", *, promo_min_discount: f
         return panel_from_orders(dataset.orders, freq=freq, events=dataset.events,
                                  promo_min_discount=promo_min_discount)
     panel = dataset.require("sales", analysis="daily_sales (no orders table)")
+    if "free_units" not in panel:  # a panel built by hand rather than loaded
+        panel = panel.assign(free_units=0.0)
     if freq == "D":
         return panel[PANEL_COLUMNS].sort_values(_KEYS).reset_index(drop=True)
     return aggregate_panel(panel, freq=freq, promo_min_discount=promo_min_discount)

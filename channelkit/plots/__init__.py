@@ -8,7 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import matplotlib.pyplot as plt
+import pandas as pd
 import seaborn as sns
+
+from channelkit.plots.channels import DEFAULT_MAX_CHANNELS, OTHER, OTHER_COLOUR, group_other, other_note, top_channels
+from channelkit.plots.fonts import register_cjk_font
 
 # Colour-blind-safe base palettes; a channel keeps its colour because the mapping depends only
 # on the sorted channel names of its kind, never on which channels a chart happens to show.
@@ -17,8 +21,11 @@ _MARKETING_COLOURS = sns.color_palette("Set2", 8) + sns.color_palette("Dark2", 8
 
 
 def set_style() -> None:
-    """Apply the report look: white grid, readable font sizes, no top/right spines."""
+    """Apply the report look: white grid, readable font sizes, no top/right spines, and the
+    bundled CJK font as the fallback for Chinese channel and SKU names (``plots.fonts``)."""
+    # Families listed in font.family fall back glyph by glyph; a generic "sans-serif" does not.
     sns.set_theme(style="whitegrid", context="notebook", rc={
+        "font.family": register_cjk_font(),
         "axes.spines.top": False,
         "axes.spines.right": False,
         "axes.titleweight": "bold",
@@ -28,15 +35,26 @@ def set_style() -> None:
     })
 
 
-def channel_palette(channels: Iterable[str], *, kind: str = "sales") -> dict[str, tuple[float, float, float]]:
-    """Map each channel to its colour.
+def channel_palette(channels: Iterable[str], *, kind: str = "sales",
+                    sizes: pd.Series | None = None) -> dict[str, tuple[float, float, float]]:
+    """Map each channel (and ``"other"``, grey) to its colour.
 
     The colour depends on the channel's rank among the sorted names passed in, so pass every
-    channel of the kind (e.g. ``dataset.channels``) rather than only those in one chart.
+    channel of the kind (e.g. ``dataset.channels``) rather than only those in one chart. When
+    there are more channels than distinct colours (10 sales, 16 marketing) and ``sizes`` (a
+    Series indexed by channel, e.g. revenue) is given, the largest channels get the distinct
+    colours in size order and the rest share the grey of ``"other"``, so no two channels a chart
+    names share a colour (charts group past ``DEFAULT_MAX_CHANNELS`` with ``group_other``).
     """
     base = _SALES_COLOURS if kind == "sales" else _MARKETING_COLOURS
-    names = sorted(set(channels))
-    return {name: base[i % len(base)] for i, name in enumerate(names)}
+    names = sorted({str(c) for c in channels})
+    if len(names) > len(base) and sizes is not None:
+        ranked = sizes.groupby(level=0).sum().reindex(names).fillna(0).sort_index()
+        ranked = list(ranked.sort_values(ascending=False, kind="stable").index)
+        colours = {name: base[i] if i < len(base) else OTHER_COLOUR for i, name in enumerate(ranked)}
+    else:
+        colours = {name: base[i % len(base)] for i, name in enumerate(names)}
+    return colours | {OTHER: OTHER_COLOUR}
 
 
 def money_label(currency: str, *, what: str = "Revenue") -> str:

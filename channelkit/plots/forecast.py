@@ -11,16 +11,27 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from channelkit.data.calendar import festival_calendar
+from channelkit.data.market import DEFAULT_HOLIDAYS, market_calendar
 from channelkit.plots import finish
 
 _FESTIVAL_LABELS = {"spring_festival": "Spring Festival", "618": "618", "double11": "Double 11",
                     "double12": "Double 12", "womens_day_38": "38", "99": "99"}
 
 
-def mark_festivals(ax: plt.Axes, start: pd.Timestamp, end: pd.Timestamp) -> plt.Axes:
-    """Shade each festival's window and label its peak (Spring Festival: New Year's Day)."""
-    cal = festival_calendar(start, end)
+def mark_festivals(ax: plt.Axes, start: pd.Timestamp, end: pd.Timestamp, *, holidays: str = DEFAULT_HOLIDAYS,
+                   events: pd.DataFrame | None = None) -> plt.Axes:
+    """Shade each festival's window of the market calendar and label its peak.
+
+    ``holidays`` and ``events`` as :func:`channelkit.data.market.market_calendar` takes them: the
+    Chinese shopping festivals for ``"CN"`` (Spring Festival: New Year's Day is the peak), the shop's
+    own festivals from ``events`` in any market (labelled on their last day). Public holidays of
+    another country are dotted lines, since they last a day and have no window.
+    """
+    cal = market_calendar(start, end, holidays=holidays, events=events)
+    if holidays != "CN":
+        for day in cal.loc[cal["kind"] == "holiday", "date"].unique():
+            ax.axvline(day, color="0.7", lw=0.6, ls=":")
+    cal = cal[cal["kind"] == "festival"]
     for (event, _), g in cal.groupby(["event", cal["date"] - pd.to_timedelta(cal["offset"], unit="D")]):
         ax.axvspan(g["date"].min(), g["date"].max() + pd.Timedelta(days=1), color="0.85", alpha=0.5, lw=0)
         peak = g.loc[g["offset"] == 0, "date"]
@@ -33,11 +44,13 @@ def mark_festivals(ax: plt.Axes, start: pd.Timestamp, end: pd.Timestamp) -> plt.
 
 def fan_chart(history: pd.DataFrame, forecast: pd.DataFrame, *, title: str, value_col: str = "units",
               date_col: str = "date", levels: Sequence[float] = (80, 95), history_days: int = 120,
-              color: object = None, unit: str = "units / day", ax: plt.Axes | None = None) -> plt.Axes:
+              color: object = None, unit: str = "units / day", ax: plt.Axes | None = None,
+              holidays: str = DEFAULT_HOLIDAYS, events: pd.DataFrame | None = None) -> plt.Axes:
     """History and forecast of one series (or one total) with shaded interval bands and festivals.
 
     ``history`` has ``date_col`` and ``value_col``; ``forecast`` has ``forecast`` and
-    ``lo_<L>``/``hi_<L>``. Only the last ``history_days`` of history are drawn.
+    ``lo_<L>``/``hi_<L>``. Only the last ``history_days`` of history are drawn. Festivals of the
+    market (``holidays``, ``events``: see :func:`mark_festivals`) are shaded.
     """
     ax = ax or plt.subplots(figsize=(10, 4))[1]
     color = color or sns.color_palette("colorblind")[0]
@@ -49,7 +62,7 @@ def fan_chart(history: pd.DataFrame, forecast: pd.DataFrame, *, title: str, valu
         ax.fill_between(fc[date_col], fc[f"lo_{lv:g}"], fc[f"hi_{lv:g}"], color=color, alpha=0.18 + 0.17 * i,
                         lw=0, label=f"{lv:g}% interval")
     ax.plot(fc[date_col], fc["forecast"], color=color, lw=2, label="forecast")
-    mark_festivals(ax, hist[date_col].min(), fc[date_col].max())
+    mark_festivals(ax, hist[date_col].min(), fc[date_col].max(), holidays=holidays, events=events)
     ax.legend(loc="upper left", frameon=False, fontsize=8)
     return finish(ax, title=title, xlabel="date", ylabel=unit)
 

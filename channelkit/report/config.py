@@ -7,6 +7,11 @@ Example (``config/report.yaml`` is the default ``make report`` uses)::
     end: null                  # last day analysed; null = to the end of the data
     channels: null             # sales channels to report on; null = all
     currency: CNY              # ISO 4217 code shown on every money axis
+    timezone: Asia/Shanghai    # IANA zone zone-aware export times are converted to
+    holidays: CN               # CN (festivals + holidays), a country code such as US, or none;
+                               # the shop's own festivals in the events table always count
+    max_channels: 8            # channels named in a chart; the rest are summed as "other"
+    skip: []                   # notebooks left out of the report (stem or number, e.g. "04")
     horizon: 28                # forecast horizon in days
     timeout: 900               # default time limit per notebook, seconds
     notebooks:                 # per-notebook settings, keyed by file stem
@@ -25,21 +30,57 @@ import dataclasses
 import datetime as dt
 import math
 import reprlib
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from channelkit.data.market import market_problems
 from channelkit.errors import ChannelkitError, ConfigError
 
 DEFAULT_CONFIG_PATH = Path("config/report.yaml")
 DEFAULT_TIMEOUT_S = 1800.0
 # The parameters every notebook may declare; the runner passes only those a notebook declares.
-COMMON_PARAMETERS = ("data_dir", "start", "end", "currency", "channels", "horizon")
-_TOP_KEYS = ("data_dir", "start", "end", "channels", "currency", "horizon", "timeout", "kernel",
-             "notebooks_dir", "out_dir", "notebooks")
+COMMON_PARAMETERS = ("data_dir", "start", "end", "currency", "channels", "horizon", "timezone", "holidays",
+                     "max_channels")
+_TOP_KEYS = ("data_dir", "start", "end", "channels", "currency", "timezone", "holidays", "max_channels", "skip",
+             "horizon", "timeout", "kernel", "notebooks_dir", "out_dir", "notebooks")
+DEFAULT_MAX_CHANNELS = 8
+
+
+def default_notebooks_dir() -> Path:
+    """Where the report's notebooks are when the config names none.
+
+    ``./notebooks`` when the current folder has notebooks there (a project checkout or an
+    analyst's copy from ``channelkit notebooks --out notebooks``), else the default notebooks
+    installed with the package (``channelkit/notebooks`` in a wheel; the checkout's
+    ``notebooks/`` for an editable install or a ``PYTHONPATH`` checkout), so ``channelkit report``
+    works from any folder.
+    """
+    local = Path("notebooks")
+    if local.is_dir() and any(local.glob("*.ipynb")):
+        return local.resolve()
+    return packaged_notebooks_dir()
+
+
+def packaged_notebooks_dir() -> Path:
+    """The default notebooks that ship with channelkit (see :func:`default_notebooks_dir`)."""
+    import channelkit
+
+    package = Path(channelkit.__file__).resolve().parent
+    for candidate in (package / "notebooks", package.parent / "notebooks"):
+        if candidate.is_dir() and any(candidate.glob("*.ipynb")):
+            return candidate
+    try:  # an editable install maps channelkit.notebooks onto the checkout's notebooks/
+        from importlib.resources import files
+
+        mapped = Path(str(files("channelkit.notebooks")))
+        if mapped.is_dir():
+            return mapped
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return package / "notebooks"
 _NOTEBOOK_KEYS = ("timeout", "parameters")
 
 
@@ -60,10 +101,14 @@ class ReportConfig:
     end: str | None = None
     channels: tuple[str, ...] | None = None
     currency: str = "CNY"
+    timezone: str = "Asia/Shanghai"
+    holidays: str = "CN"
+    max_channels: int = DEFAULT_MAX_CHANNELS
+    skip: tuple[str, ...] = ()
     horizon: int = 28
     timeout: float = DEFAULT_TIMEOUT_S
     kernel: str = "channelkit"
-    notebooks_dir: Path = dataclasses.field(default_factory=lambda: Path("notebooks").resolve())
+    notebooks_dir: Path = dataclasses.field(default_factory=default_notebooks_dir)
     out_dir: Path = dataclasses.field(default_factory=lambda: Path("outputs").resolve())
     notebooks: Mapping[str, NotebookSettings] = dataclasses.field(default_factory=dict)
     source: Path | None = None
@@ -77,6 +122,9 @@ class ReportConfig:
             "currency": self.currency,
             "channels": list(self.channels) if self.channels is not None else None,
             "horizon": self.horizon,
+            "timezone": self.timezone,
+            "holidays": self.holidays,
+            "max_channels": self.max_channels,
         }
 
     def timeout_for(self, notebook: str) -> float:
@@ -93,6 +141,7 @@ class ReportConfig:
         """A JSON-safe copy for the run manifest."""
         return {
             **self.common_parameters(),
+            "skip": list(self.skip),
             "timeout": self.timeout,
             "kernel": self.kernel,
             "notebooks_dir": str(self.notebooks_dir),
@@ -169,11 +218,13 @@ def parse_config(raw: Mapping[str, Any], *, source: Path | None = None) -> Repor
         if unknown:
             problems.append(f"channels {list(unknown)} are not sales channels of the dataset in "
                             f"{str(values['data_dir'])!r} (it has: {', '.join(known)})")
-    if "currency" in raw:
-        cur = raw["currency"]
-        if not (isinstance(cur, str) and re.fullmatch(r"[A-Z]{3}", cur)):
-            problems.append(f"currency must be a 3-letter ISO 4217 code such as 'CNY', but got {cur!r}")
-        values["currency"] = cur
+    market = {k: raw[k] for k in ("currency", "timezone", "holidays") if k in raw}
+    problems.extend(market_problems(**market))
+    values.update(market)
+    if "max_channels" in raw:
+        values["max_channels"] = _number(raw["max_channels"], "max_channels", problems, integer=True)
+    if "skip" in raw:
+        values["skip"] = _names(raw["skip"], "skip", problems)
     if "horizon" in raw:
         values["horizon"] = _number(raw["horizon"], "horizon", problems, integer=True)
     if "timeout" in raw:
@@ -220,6 +271,17 @@ def _number(value: Any, key: str, problems: list[str], *, integer: bool = False)
         problems.append(f"{key} must be {kind}, but got {value!r}")
         return None
     return value if integer else float(value)
+
+
+def _names(value: Any, key: str, problems: list[str]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list) and all(isinstance(v, (str, int)) and str(v) for v in value):
+        return tuple(str(v) for v in value)
+    problems.append(f"{key} must be a list of notebook names or numbers such as ['04'], but got {reprlib.repr(value)}")
+    return ()
 
 
 def _channels(value: Any, problems: list[str]) -> tuple[str, ...] | None:

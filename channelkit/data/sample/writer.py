@@ -52,7 +52,15 @@ class TableWriter:
         self.rows = 0
 
     def write(self, frame: pd.DataFrame) -> None:
-        """Append ``frame`` (it must have every contract column of the table)."""
+        """Append ``frame`` (it must have every required contract column of the table).
+
+        Optional columns the first frame lacks (e.g. the events' ``sku``, ``display``, ``mailer``)
+        are left out of the file, as a user's export would; later frames follow the first.
+        """
+        if self.rows == 0 and self._csv is None and self._pq is None:
+            spec = TABLES[self.table]
+            self.columns = [c.name for c in spec.columns if c.required or c.name in frame.columns]
+            self.schema = pa.schema([f for f in self.schema if f.name in self.columns])
         frame = frame[self.columns]
         if self.fmt == "csv":
             if self._csv is None:
