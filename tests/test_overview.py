@@ -6,7 +6,7 @@ import pytest
 
 from channelkit.data import daily_sales, load_dataset
 from channelkit.data.overview import clip_dates, data_quality, revenue_by_channel_month, table_overview
-from tests.minimal_data import write_dataset
+from minimal_data import write_dataset
 
 
 @pytest.fixture()
