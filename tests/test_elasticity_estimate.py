@@ -233,8 +233,9 @@ def test_the_model_is_the_sample_generators_demand_model() -> None:
     """Expected units of the sample generator's demand model (channel weekly profile, category season,
     festivals, channel-wide promotion discounts with their feature lift and post-promotion dip,
     series growth, paid price / reference price to the elasticity), fitted with the default model:
-    every elasticity comes back exactly. So no control is missing, and the sample's plain errors
-    are sampling noise (see test_sample_estimates_recover_the_truth)."""
+    every elasticity comes back exactly. So no control is missing; the sample's substitution and
+    shocks (substitution.py, not drawn here) are what the own-price model leaves in its error
+    (see test_sample_estimates_recover_the_truth)."""
     from channelkit.data.sample import catalog, demand, effects, prices, promotions
 
     rng = np.random.default_rng(3)

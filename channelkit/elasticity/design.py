@@ -104,7 +104,7 @@ def _check_values(panel: pd.DataFrame, *, units_col: str, price_col: str) -> Non
                          f"values like {reprlib.repr(bad_price.unique()[:5].tolist())}")
 
 
-def free_rows(panel: pd.DataFrame, *, price_col: str = "price", units_col: str = "units") -> pd.Series:
+def free_rows(panel: pd.DataFrame, *, price_col: str = "price") -> pd.Series:
     """True on rows whose price is 0 (free items): no log price, so no log-price model can use them."""
     return pd.to_numeric(panel[price_col], errors="coerce").eq(0)
 

@@ -13,7 +13,9 @@ only if that gap's interval lies above zero, and shrink only if it lies below. C
 such evidence (and channels that are not identifiable) keep their current spend (scaled with the
 budget when ``B`` differs from the current total), and the rest is re-optimised. The expected
 gain is the contribution of the advised allocation minus that of the current one (scaled to
-``B``), with its interval from the same allocation evaluated under every bootstrap draw.
+``B``): the median of that difference over the bootstrap draws (bagged like the summary), with
+its interval from the same draws, per channel and in total (the channels' medians need not add
+up to the total's median). Without draws it is the point fit's difference and nothing is advised.
 """
 from __future__ import annotations
 
@@ -128,8 +130,9 @@ def optimise_budget(result: MMMResult, *, total: float | None = None,
     advised = _maximise(result, advised_mask, ref, lo_eff, hi_eff, total, spend)
     gains = _gains(result, advised / spend, ref / spend)
     tail = (100 - result.level) / 2
-    point = gains[0]
     draws = gains[1:]
+    # bagged like the summary: the median over the refits (the point fit's gain without refits)
+    point = np.median(draws, axis=0) if len(draws) else gains[0]
     lo_g, hi_g = (np.percentile(draws, [tail, 100 - tail], axis=0) if len(draws)
                   else (np.full(len(spend), np.nan),) * 2)
     out = pd.DataFrame({"channel": result.data.channels, "spend": spend, "reference_spend": ref, "lower": lo_eff,
@@ -137,7 +140,8 @@ def optimise_budget(result: MMMResult, *, total: float | None = None,
                         "advised": advised_mask & ~np.isclose(advised, ref), "expected_gain": point,
                         "gain_lo": lo_g, "gain_hi": hi_g})
     totals = draws.sum(1) if len(draws) else np.array([np.nan])
-    out.attrs.update(expected_gain=float(point.sum()), gain_lo=float(np.percentile(totals, tail)),
+    total_gain = float(np.median(totals)) if len(draws) else float(point.sum())
+    out.attrs.update(expected_gain=total_gain, gain_lo=float(np.percentile(totals, tail)),
                      gain_hi=float(np.percentile(totals, 100 - tail)), total=total, level=result.level)
     return out[BUDGET_COLUMNS]
 
