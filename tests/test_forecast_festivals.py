@@ -58,9 +58,11 @@ def test_sample_truth_is_recovered(sample_dataset, sample_truth):
     # small upward bias (about +20-30% on seed 7: 0.26-0.29 against 0.22).
     jd = table[(table["pool"] == "jd") & table["key"].isin(pause)]
     assert jd["multiplier"].mean() == pytest.approx(truth["jd"]["spring_festival"]["pause"], rel=0.35)
-    # Double 11 peak in stores (no festival discount offline): the exposure-damped multiplier.
+    # Double 11 peak in stores (no festival discount offline): the exposure-damped multiplier. One day
+    # a year in one pool; since the sample carries week-long SKU and channel x category shocks
+    # (issue 15) that day also carries its week's shock (11 Nov 2024 is a Monday), hence 40%.
     stores = table[(table["pool"] == "offline_stores") & (table["key"] == "double11+0")]["multiplier"].item()
-    assert stores == pytest.approx(truth["offline_stores"]["double11"]["peak"], rel=0.3)
+    assert stores == pytest.approx(truth["offline_stores"]["double11"]["peak"], rel=0.4)
 
 
 def test_weekly_keys_count_weeks_from_the_peak_week():

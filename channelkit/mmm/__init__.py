@@ -10,7 +10,7 @@ from channelkit.mmm.model import MMMResult, fit_mmm, fit_model_data
 from channelkit.mmm.optimise import optimise_budget
 from channelkit.mmm.outputs import channel_summary, decomposition, diagnostics, response_curves
 from channelkit.mmm.compare import roas_comparison
-from channelkit.mmm.panel import CONTROL_COLUMNS, dataset_panel
+from channelkit.mmm.panel import CONTROL_COLUMNS, dataset_panel, missing_inputs
 
-__all__ = ["CONTROL_COLUMNS", "MMMResult", "channel_summary", "dataset_panel", "decomposition", "diagnostics",
+__all__ = ["CONTROL_COLUMNS", "MMMResult", "channel_summary", "dataset_panel", "missing_inputs", "decomposition", "diagnostics",
            "fit_mmm", "fit_model_data", "optimise_budget", "response_curves", "roas_comparison"]

@@ -19,6 +19,18 @@ from channelkit.errors import MissingTableError
 CONTROL_COLUMNS = ("discount", "promo_share")
 
 
+def missing_inputs(dataset) -> str:
+    """One sentence on what the dataset lacks for a marketing mix model ('' when it has it all):
+    sales (order lines or a daily sales panel) and a ``marketing`` table with spend that varies."""
+    marketing = getattr(dataset, "marketing", None)
+    if marketing is None or marketing.empty:
+        return ("**Not shown: the marketing mix model.** It needs daily ad spend per marketing channel: add "
+                "marketing.csv (date, channel, spend, impressions, clicks; see docs/data.md) to the data folder.")
+    if not (pd.to_numeric(marketing["spend"], errors="coerce").fillna(0) > 0).any():
+        return "**Not shown: the marketing mix model.** The marketing table holds no spend above zero."
+    return ""
+
+
 def dataset_panel(dataset) -> pd.DataFrame:
     """One row per day of the dataset (see the module docstring); needs ``orders`` (or a sales
     panel) and ``marketing``."""

@@ -18,7 +18,10 @@ Effect of spend on revenue (additive in expected revenue, CNY)::
 
     x[c, d]      = sum_l w_c[l] * spend[c, d - l]          (adstock; w_c sums to 1 over MAX_LAG days)
     h[c, d]      = x^n_c / (x^n_c + K_c^n_c)               (Hill saturation)
-    contrib[c,d] = beta_c * h[c, d]
+    contrib[c,d] = beta_c * h[c, d] * reach[d]
+
+``reach`` is 1 except on the Spring Festival courier-pause days, where ad-driven orders pause with
+the organic ones (:func:`courier_reach`).
 
 Adstock kernels: ``geometric`` ``w[l] ~ alpha**l``; ``weibull`` (delayed) ``w[l] ~`` the Weibull
 density at ``l`` with ``shape`` and ``scale`` (zero at lag 0 for shape > 1: the effect peaks days
@@ -125,10 +128,25 @@ def draw_spend(rng: np.random.Generator, dates: pd.DatetimeIndex, online_orders:
     return spend, budget
 
 
-def media_effects(rng: np.random.Generator, spend: dict[str, np.ndarray]) -> tuple[np.ndarray, dict, dict]:
+def courier_reach(dates: pd.DatetimeIndex, online_revenue: np.ndarray) -> np.ndarray:
+    """Share of the media effect that can be delivered each day: 1, except on the Spring Festival
+    courier-pause days, where it is that day's expected online revenue over its 29-day rolling median
+    (at most 1). Couriers that do not deliver an organic order do not deliver an ad-driven one either,
+    so the pause's dip stays as deep as the festival truth says."""
+    cal = festival_calendar(dates[0], dates[-1])
+    pause = np.zeros(len(dates), dtype=bool)
+    pause[dates.get_indexer(cal.loc[cal["phase"] == "pause", "date"])] = True
+    ref = pd.Series(online_revenue).rolling(29, center=True, min_periods=1).median().to_numpy()
+    return np.where(pause, np.clip(online_revenue / ref, 0.0, 1.0), 1.0)
+
+
+def media_effects(rng: np.random.Generator, spend: dict[str, np.ndarray],
+                  reach: np.ndarray | None = None) -> tuple[np.ndarray, dict, dict]:
     """Daily contribution (non-cancelled revenue, CNY) summed over channels, the truth per channel and
-    the daily contribution per channel."""
+    the daily contribution per channel; ``reach`` (default 1) scales each day's effect
+    (:func:`courier_reach`)."""
     total = np.zeros(len(next(iter(spend.values()))))
+    reach = np.ones_like(total) if reach is None else reach
     channels, daily = {}, {}
     for ch, s in spend.items():
         kind, params, k_rel, slope, target = EFFECT[ch]
@@ -137,9 +155,9 @@ def media_effects(rng: np.random.Generator, spend: dict[str, np.ndarray]) -> tup
         k = k_rel * float(x[x > 0].mean())
         h = x ** slope / (x ** slope + k ** slope)
         roas = float(target * np.exp(rng.normal(0.0, ROAS_SD)))
-        beta = roas * float(s.sum()) / float(h.sum())
-        contrib = beta * h
-        dh_x = slope * x ** slope * k ** slope / (x ** slope + k ** slope) ** 2
+        beta = roas * float(s.sum()) / float((h * reach).sum())
+        contrib = beta * h * reach
+        dh_x = reach * slope * x ** slope * k ** slope / (x ** slope + k ** slope) ** 2
         total += contrib
         daily[ch] = [round(float(v), 2) for v in contrib]
         channels[ch] = {
@@ -180,7 +198,8 @@ def apply_media(rng: np.random.Generator, dates: pd.DatetimeIndex, market, chan_
     """
     online = np.array([ch in ONLINE for ch in channels])
     spend, budget = draw_spend(rng, dates, market.orders[online].sum(0), market.revenue[online].sum(0))
-    contribution, per_channel, daily = media_effects(rng, spend)
+    reach = courier_reach(dates, market.revenue[online].sum(0))
+    contribution, per_channel, daily = media_effects(rng, spend, reach)
     mult = np.ones((len(channels), len(dates)))
     mult[online] = online_multiplier(contribution, market.revenue[online].sum(0), cancel_rate)
     for name in ("units", "no_promo", "revenue", "orders"):
