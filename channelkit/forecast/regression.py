@@ -51,8 +51,9 @@ class RegressionThen(_TS):
     """
 
     def __init__(self, base: _TS, *, period: float | None, n_harmonics: int = 10, min_cycles: float = 2.0,
-                 use_exog: bool = False, alias: str = "RegressionThen") -> None:
+                 use_exog: bool = False, season_dummies: int | None = None, alias: str = "RegressionThen") -> None:
         self.base = base
+        self.season_dummies = season_dummies
         self.period = period
         self.n_harmonics = n_harmonics
         self.min_cycles = min_cycles
@@ -64,6 +65,9 @@ class RegressionThen(_TS):
 
     def _design(self, t: np.ndarray, n: int, X: Optional[np.ndarray], fourier: bool) -> np.ndarray:
         cols = [np.ones(len(t)), t / n]
+        if self.season_dummies:
+            pos = t.astype(int) % self.season_dummies
+            cols += [(pos == j).astype(float) for j in range(1, self.season_dummies)]
         if fourier:
             for k in range(1, self.n_harmonics + 1):
                 w = 2 * np.pi * k * t / self.period
@@ -85,7 +89,7 @@ class RegressionThen(_TS):
         self.n_, self.fourier_ = n, self._fourier(n)
         has_x = self.uses_exog and X is not None and np.asarray(X).size > 0
         self.coef_ = None
-        if self.fourier_ or has_x:
+        if self.fourier_ or has_x or self.season_dummies:
             t = np.arange(n, dtype=float)
             self.coef_ = least_squares(self._design(t, n, X, self.fourier_), y)
         rest = y - self._removed(np.arange(n, dtype=float), X)
