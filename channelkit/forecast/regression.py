@@ -4,8 +4,9 @@
 ETS and MSTL use known future regressors (promotion flags, planned prices) that they cannot take
 themselves. For a series ``y_1..y_n`` (period index ``t = 0..n-1``):
 
-1. Design ``D = [1, t/n, sin(2 pi k t / P), cos(2 pi k t / P) (k = 1..K), X]`` with ``P`` the
-   yearly period (365.25 days, 365.25/7 weeks) and ``X`` the regressors. The Fourier terms are
+1. Design ``D = [1, t/n, S, sin(2 pi k t / P), cos(2 pi k t / P) (k = 1..K), X]`` with ``S`` the
+   indicators of ``t mod m = 1..m-1`` (``season_dummies = m``, e.g. the weekday on daily data;
+   optional), ``P`` the yearly period (365.25 days, 365.25/7 weeks) and ``X`` the regressors. The Fourier terms are
    used only when the history covers ``min_cycles`` (default 2) full years, so a year's peak
    is seen at least twice; with no Fourier terms and no regressors the model *is* its base model.
 2. Ordinary least squares ``b = argmin |y - D b|`` (:func:`least_squares`, a tiny ridge keeps a
