@@ -75,3 +75,15 @@ def test_forecast_command_takes_regressors_and_says_which_calendar(tmp_path, cap
     planned = fc.merge(_promo_panel(), on=["sku", "channel", "date"])
     on, off = planned.loc[planned["promo"] == 1, "forecast"].mean(), planned.loc[planned["promo"] == 0, "forecast"].mean()
     assert on - off > 8
+
+
+def test_day_of_week_and_yearly_terms_continue_a_noiseless_pattern():
+    # y = 20 + 5 on every 7th day (t mod 7 = 5) + 8 sin(2 pi t / 365.25) over two years: the regression
+    # removes weekday and yearly parts, ETS sees a constant 20, the forecast continues both patterns.
+    t = np.arange(800.0)
+    wave = 8 * np.sin(2 * np.pi * t / 365.25)
+    y = 20 + 5 * (t % 7 == 5) + wave
+    model = RegressionThen(AutoETS(model="ANN"), period=365.25, n_harmonics=2, min_cycles=2.0, season_dummies=7)
+    fc = model.forecast(y, h=7)["mean"]
+    tf = np.arange(800.0, 807.0)
+    np.testing.assert_allclose(fc, 20 + 5 * (tf % 7 == 5) + 8 * np.sin(2 * np.pi * tf / 365.25), atol=1e-4)

@@ -4,8 +4,9 @@
 ETS and MSTL use known future regressors (promotion flags, planned prices) that they cannot take
 themselves. For a series ``y_1..y_n`` (period index ``t = 0..n-1``):
 
-1. Design ``D = [1, t/n, sin(2 pi k t / P), cos(2 pi k t / P) (k = 1..K), X]`` with ``P`` the
-   yearly period (365.25 days, 365.25/7 weeks) and ``X`` the regressors. The Fourier terms are
+1. Design ``D = [1, t/n, S, sin(2 pi k t / P), cos(2 pi k t / P) (k = 1..K), X]`` with ``S`` the
+   indicators of ``t mod m = 1..m-1`` (``season_dummies = m``, e.g. the weekday on daily data;
+   optional), ``P`` the yearly period (365.25 days, 365.25/7 weeks) and ``X`` the regressors. The Fourier terms are
    used only when the history covers ``min_cycles`` (default 2) full years, so a year's peak
    is seen at least twice; with no Fourier terms and no regressors the model *is* its base model.
 2. Ordinary least squares ``b = argmin |y - D b|`` (:func:`least_squares`, a tiny ridge keeps a
@@ -51,8 +52,9 @@ class RegressionThen(_TS):
     """
 
     def __init__(self, base: _TS, *, period: float | None, n_harmonics: int = 10, min_cycles: float = 2.0,
-                 use_exog: bool = False, alias: str = "RegressionThen") -> None:
+                 use_exog: bool = False, season_dummies: int | None = None, alias: str = "RegressionThen") -> None:
         self.base = base
+        self.season_dummies = season_dummies
         self.period = period
         self.n_harmonics = n_harmonics
         self.min_cycles = min_cycles
@@ -64,6 +66,9 @@ class RegressionThen(_TS):
 
     def _design(self, t: np.ndarray, n: int, X: Optional[np.ndarray], fourier: bool) -> np.ndarray:
         cols = [np.ones(len(t)), t / n]
+        if self.season_dummies:
+            pos = t.astype(int) % self.season_dummies
+            cols += [(pos == j).astype(float) for j in range(1, self.season_dummies)]
         if fourier:
             for k in range(1, self.n_harmonics + 1):
                 w = 2 * np.pi * k * t / self.period
@@ -85,7 +90,7 @@ class RegressionThen(_TS):
         self.n_, self.fourier_ = n, self._fourier(n)
         has_x = self.uses_exog and X is not None and np.asarray(X).size > 0
         self.coef_ = None
-        if self.fourier_ or has_x:
+        if self.fourier_ or has_x or self.season_dummies:
             t = np.arange(n, dtype=float)
             self.coef_ = least_squares(self._design(t, n, X, self.fourier_), y)
         rest = y - self._removed(np.arange(n, dtype=float), X)
